@@ -142,8 +142,8 @@ func TestParseStateInputForms(t *testing.T) {
 	users := StreamDescriptor{Name: "users"}
 	cases := map[string]int{
 		``: 0, `null`: 0, `{}`: 0, `[]`: 0,
-		`[{"type":"STREAM","stream":{"stream_descriptor":{"name":"users"},"stream_state":{"c":1}},"sourceStats":{"recordCount":2.0},"id":7}]`: 1,
-		`[{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"users"},"stream_state":{"c":1}}}}]`:                 1,
+		`[{"type":"STREAM","stream":{"stream_descriptor":{"name":"users"},"stream_state":{"c":1}},"sourceStats":{"recordCount":2.0},"id":7}]`:   1,
+		`[{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"users"},"stream_state":{"c":1}}}}]`:                   1,
 		`[{"type":"GLOBAL","global":{"shared_state":{"x":1},"stream_states":[{"stream_descriptor":{"name":"users"},"stream_state":{"c":1}}]}}]`: 1,
 	}
 	for in, n := range cases {

@@ -208,7 +208,9 @@ func Succeeded(msg string) *ConnectionStatus {
 }
 
 // Failed builds a FAILED check result with a user-facing reason.
-func Failed(msg string) *ConnectionStatus { return &ConnectionStatus{Status: StatusFailed, Message: msg} }
+func Failed(msg string) *ConnectionStatus {
+	return &ConnectionStatus{Status: StatusFailed, Message: msg}
+}
 
 // Catalog is a CATALOG payload.
 type Catalog struct {
