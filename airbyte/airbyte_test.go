@@ -331,3 +331,32 @@ func TestRunSourceCommands(t *testing.T) {
 		t.Errorf("unknown flag: %d %v", code, msgs)
 	}
 }
+
+func TestConfigurePicksModes(t *testing.T) {
+	cat := &Catalog{Streams: []Stream{
+		{Name: "time_entries", SupportedSyncModes: []SyncMode{FullRefresh, Incremental}, SourceDefinedCursor: true,
+			DefaultCursorField: []string{"timeInterval", "start"}, SourceDefinedPrimaryKey: [][]string{{"id"}}},
+		{Name: "tags", SupportedSyncModes: []SyncMode{FullRefresh}, SourceDefinedPrimaryKey: [][]string{{"id"}}},
+	}}
+	cc, err := Configure(cat, nil, 4)
+	if err != nil || len(cc.Streams) != 2 {
+		t.Fatal(err)
+	}
+	te, tags := cc.Streams[0], cc.Streams[1]
+	if te.SyncMode != Incremental || te.DestinationSyncMode != AppendDedup || te.Truncates() || len(te.CursorField) != 2 {
+		t.Errorf("time_entries: %+v", te)
+	}
+	if tags.SyncMode != FullRefresh || tags.DestinationSyncMode != Overwrite || !tags.Truncates() || *tags.MinimumGenerationID != 4 {
+		t.Errorf("tags: %+v", tags)
+	}
+	if err := cc.Validate(); err != nil {
+		t.Error(err)
+	}
+	if _, err := Configure(cat, []string{"nope"}, 1); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown stream: %v", err)
+	}
+	cc, _ = Configure(cat, []string{"tags"}, 1)
+	if len(cc.Streams) != 1 || cc.Streams[0].Stream.Name != "tags" {
+		t.Errorf("only: %+v", cc.Streams)
+	}
+}
