@@ -1,0 +1,83 @@
+package destination
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestAppendTypesAndMeta(t *testing.T) {
+	h := newHarness(t)
+	cc := catalogFor("users", usersSchema, "append", "", "", 3, 0)
+	out := h.mustWrite(cc, lines(
+		rec("users", `{"id":"a","name":"Ann","age":41,"score":1.5,"active":true,"born":"1984-02-29","updated":"2024-01-02T03:04:05.123456+02:00","local":"2024-01-02T03:04:05","tags":["x","y"],"addr":{"city":"Oslo"},"any":7,"extra":"ignored"}`, 1700000000000),
+		state("users", 1, 11),
+		rec("users", `{"id":"b","name":null,"age":"old","score":"n/a","active":"yes","born":"1984-13-40","updated":"never","tags":"notalist","any":"s"}`, 1700000001000),
+		state("users", 2, 12),
+	))
+	got := h.rows("clockify", "users", "id")
+	if len(got) != 2 {
+		t.Fatalf("got %d rows, want 2: %v", len(got), got)
+	}
+	a, b := got[0], got[1]
+	want := map[string]string{
+		"id": "a", "name": "Ann", "age": "41", "score": "1.5", "active": "true", "born": "1984-02-29",
+		"updated": "2024-01-02T01:04:05.123456Z", "local": "2024-01-02T03:04:05Z", "tags": `["x","y"]`,
+		"addr": `{"city":"Oslo"}`, "any": "7", "_airbyte_generation_id": "3",
+		"_airbyte_extracted_at": "2023-11-14T22:13:20Z", "_airbyte_meta": `{"sync_id":77,"changes":[]}`,
+	}
+	for k, v := range want {
+		if a[k] != v {
+			t.Errorf("row a column %s = %q, want %q", k, a[k], v)
+		}
+	}
+	if _, ok := a["extra"]; ok {
+		t.Errorf("property missing from the schema became a column")
+	}
+	if len(a["_airbyte_raw_id"]) != 36 {
+		t.Errorf("raw id %q is not a uuid", a["_airbyte_raw_id"])
+	}
+	for _, c := range []string{"name", "age", "score", "active", "born", "updated", "addr"} {
+		if b[c] != "<null>" {
+			t.Errorf("row b column %s = %q, want null", c, b[c])
+		}
+	}
+	if b["tags"] != `"notalist"` || b["any"] != `"s"` {
+		t.Errorf("JSON columns of row b = %q %q, want JSON text", b["tags"], b["any"])
+	}
+	for _, c := range []string{"age", "score", "active", "born", "updated"} {
+		entry := `{"field":"` + c + `","change":"NULLED","reason":"DESTINATION_TYPECAST_ERROR"}`
+		if !strings.Contains(b["_airbyte_meta"], entry) {
+			t.Errorf("meta %s lacks %s", b["_airbyte_meta"], entry)
+		}
+	}
+	if strings.Contains(b["_airbyte_meta"], `"field":"name"`) {
+		t.Errorf("a null value was reported as a change: %s", b["_airbyte_meta"])
+	}
+	st := states(out)
+	if len(st) != 2 {
+		t.Fatalf("want 2 echoed states, got %v", out)
+	}
+	wantEcho := `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"users"},"stream_state":{"c":1}},"sourceStats":{"recordCount":1.0},"id":11,"destinationStats":{"recordCount":1.0}}}`
+	if st[0] != wantEcho {
+		t.Errorf("echo\n got %s\nwant %s", st[0], wantEcho)
+	}
+	if !strings.Contains(st[1], `"id":12`) {
+		t.Errorf("second echo %s", st[1])
+	}
+	tbl := h.table("clockify", "users")
+	if got := tbl.CurrentSnapshot().Summary.Properties[SummaryCheckpoint]; got != "12" {
+		t.Errorf("snapshot checkpoint = %q, want 12", got)
+	}
+}
+
+func TestAppendTwoSyncs(t *testing.T) {
+	h := newHarness(t)
+	cc := catalogFor("users", usersSchema, "append", "", "", 1, 0)
+	h.mustWrite(cc, lines(rec("users", `{"id":"a"}`, 1), rec("users", `{"id":"b"}`, 2), state("users", 1, 1)))
+	h.mustWrite(cc, lines(rec("users", `{"id":"c"}`, 3), rec("users", `{"id":"a"}`, 4), state("users", 2, 2)))
+	got := project(h.rows("clockify", "users", "id"), "id")
+	if !slices.Equal(got, []string{"a", "a", "b", "c"}) {
+		t.Fatalf("rows = %v", got)
+	}
+}

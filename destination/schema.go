@@ -1,0 +1,206 @@
+package destination
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/apache/iceberg-go"
+)
+
+// Meta column names, in table order.
+const (
+	colRawID        = "_airbyte_raw_id"
+	colExtractedAt  = "_airbyte_extracted_at"
+	colGenerationID = "_airbyte_generation_id"
+	colMeta         = "_airbyte_meta"
+)
+
+// jsonDoc marks string columns holding JSON text, so a later sync can tell a JSON column (any
+// value fits) from a plain string column (only JSON strings fit).
+const jsonDoc = "JSON text; read with PARSE_JSON"
+
+// property is one top-level property of a stream's JSON schema and the column it wants.
+type property struct {
+	Name string
+	Type iceberg.Type
+	JSON bool // the value is stored as JSON text in a string column
+}
+
+// jsonSchema is the subset of draft-07 the mapping reads.
+type jsonSchema struct {
+	Type        json.RawMessage            `json:"type"`
+	Format      string                     `json:"format"`
+	AirbyteType string                     `json:"airbyte_type"`
+	Properties  map[string]json.RawMessage `json:"properties"`
+	OneOf       []json.RawMessage          `json:"oneOf"`
+	AnyOf       []json.RawMessage          `json:"anyOf"`
+}
+
+// streamProperties maps the stream's JSON schema to columns in a deterministic order: the order
+// the properties appear in the schema text, which is the order a reader of the schema expects.
+func streamProperties(schema json.RawMessage) ([]property, error) {
+	if len(schema) == 0 || string(schema) == "null" {
+		return nil, nil
+	}
+	var s jsonSchema
+	if err := json.Unmarshal(schema, &s); err != nil {
+		return nil, fmt.Errorf("json_schema is not a JSON object: %w", err)
+	}
+	names, err := objectKeys(schema, "properties")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]property, 0, len(names))
+	for _, name := range names {
+		p, err := propertyType(s.Properties[name])
+		if err != nil {
+			return nil, fmt.Errorf("property %q: %w", name, err)
+		}
+		p.Name = name
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// objectKeys returns the keys of obj[member] in document order.
+func objectKeys(obj json.RawMessage, member string) ([]string, error) {
+	var keys []string
+	var inner []byte
+	if err := eachField(obj, func(k, v []byte) {
+		if string(k) == member {
+			inner = v
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if inner == nil || string(inner) == "null" {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	err := eachField(inner, func(k, _ []byte) {
+		key := unescapeKey(k)
+		if !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
+	})
+	return keys, err
+}
+
+func unescapeKey(k []byte) string {
+	if !slices.Contains(k, '\\') {
+		return string(k)
+	}
+	var s string
+	q := make([]byte, 0, len(k)+2)
+	q = append(append(append(q, '"'), k...), '"')
+	if json.Unmarshal(q, &s) != nil {
+		return string(k)
+	}
+	return s
+}
+
+func propertyType(raw json.RawMessage) (property, error) {
+	jsonText := property{Type: iceberg.PrimitiveTypes.String, JSON: true}
+	if len(raw) == 0 || string(raw) == "true" || string(raw) == "{}" {
+		return jsonText, nil
+	}
+	var s jsonSchema
+	if err := json.Unmarshal(raw, &s); err != nil {
+		// A boolean false or other non-object schema: nothing can be typed.
+		return jsonText, nil
+	}
+	if len(s.OneOf) > 0 || len(s.AnyOf) > 0 {
+		return jsonText, nil
+	}
+	var types []string
+	if len(s.Type) > 0 {
+		var one string
+		if json.Unmarshal(s.Type, &one) == nil {
+			types = []string{one}
+		} else if err := json.Unmarshal(s.Type, &types); err != nil {
+			return property{}, fmt.Errorf("type is neither a string nor a list of strings: %s", s.Type)
+		}
+	}
+	types = slices.DeleteFunc(types, func(t string) bool { return t == "null" })
+	if len(types) != 1 {
+		return jsonText, nil
+	}
+	switch types[0] {
+	case "string":
+		switch {
+		case s.Format == "date" || s.AirbyteType == "date":
+			return property{Type: iceberg.PrimitiveTypes.Date}, nil
+		case s.AirbyteType == "timestamp_without_timezone":
+			return property{Type: iceberg.PrimitiveTypes.Timestamp}, nil
+		case s.Format == "date-time" || s.AirbyteType == "timestamp_with_timezone":
+			return property{Type: iceberg.PrimitiveTypes.TimestampTz}, nil
+		}
+		return property{Type: iceberg.PrimitiveTypes.String}, nil
+	case "boolean":
+		return property{Type: iceberg.PrimitiveTypes.Bool}, nil
+	case "integer":
+		return property{Type: iceberg.PrimitiveTypes.Int64}, nil
+	case "number":
+		if s.AirbyteType == "integer" {
+			return property{Type: iceberg.PrimitiveTypes.Int64}, nil
+		}
+		return property{Type: iceberg.PrimitiveTypes.Float64}, nil
+	}
+	return jsonText, nil
+}
+
+// metaFields are the four columns every table starts with. They are required: every row has them.
+func metaFields() []iceberg.NestedField {
+	return []iceberg.NestedField{
+		{ID: 1, Name: colRawID, Type: iceberg.PrimitiveTypes.String, Required: true},
+		{ID: 2, Name: colExtractedAt, Type: iceberg.PrimitiveTypes.TimestampTz, Required: true},
+		{ID: 3, Name: colGenerationID, Type: iceberg.PrimitiveTypes.Int64, Required: true},
+		{ID: 4, Name: colMeta, Type: iceberg.PrimitiveTypes.String, Required: true,
+			Doc: `JSON {"sync_id":…,"changes":[{"field","change","reason"}]}`},
+	}
+}
+
+// newTableSchema is the schema of a table created for a stream. Primary key columns are required
+// identifier fields when their type allows it (Iceberg forbids float identifiers).
+func newTableSchema(props []property, pk []string) *iceberg.Schema {
+	fields := metaFields()
+	var ids []int
+	for _, p := range props {
+		f := iceberg.NestedField{ID: len(fields) + 1, Name: p.Name, Type: p.Type}
+		if p.JSON {
+			f.Doc = jsonDoc
+		}
+		if slices.Contains(pk, p.Name) && identifierType(p) {
+			f.Required = true
+			ids = append(ids, f.ID)
+		}
+		fields = append(fields, f)
+	}
+	return iceberg.NewSchemaWithIdentifiers(0, ids, fields...)
+}
+
+func identifierType(p property) bool {
+	if p.JSON {
+		return false
+	}
+	switch p.Type.(type) {
+	case iceberg.Float32Type, iceberg.Float64Type:
+		return false
+	}
+	return true
+}
+
+// allowedWidening reports whether Iceberg lets a column of type from become type to.
+func allowedWidening(from, to iceberg.Type) bool {
+	switch from.(type) {
+	case iceberg.Int32Type:
+		_, ok := to.(iceberg.Int64Type)
+		return ok
+	case iceberg.Float32Type:
+		_, ok := to.(iceberg.Float64Type)
+		return ok
+	}
+	return false
+}

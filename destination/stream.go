@@ -1,0 +1,580 @@
+package destination
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/clockberg/clockberg/airbyte"
+)
+
+// stagingPrefix names the branches a truncating stream commits to until it completes.
+const stagingPrefix = "airbyte_staging_gen_"
+
+// Rows per Arrow batch handed to the Parquet writer: big enough to amortize per-batch work, small
+// enough that a few queued batches stay far below the memory goal.
+const batchRows = 8192
+
+// tableProps are set on every table we create and enforced on tables we find: Snowflake reads
+// only format v2 with Parquet data page v1.
+func tableProps(targetFileSize int64) iceberg.Properties {
+	return iceberg.Properties{
+		"format-version":                             "2",
+		"write.parquet.page-version":                 "1",
+		"write.parquet.compression-codec":            "zstd",
+		"write.delete.mode":                          "copy-on-write",
+		"write.update.mode":                          "copy-on-write",
+		"write.merge.mode":                           "copy-on-write",
+		"write.target-file-size-bytes":               strconv.FormatInt(targetFileSize, 10),
+		"write.metadata.delete-after-commit.enabled": "true",
+		"write.metadata.previous-versions-max":       "50",
+	}
+}
+
+// stream is the destination side of one configured stream: its table and its open (uncommitted)
+// batch of data files.
+type stream struct {
+	s        *session
+	cfg      *airbyte.ConfiguredStream
+	desc     airbyte.StreamDescriptor
+	ident    table.Identifier
+	props    []property
+	pk       []string // top-level primary key columns (append_dedup only)
+	cursor   string   // top-level cursor column, "" when deduplicating by arrival
+	dedup    bool
+	truncate bool
+	branch   string // table.MainBranch, or the staging branch of a truncating stream
+	gen      int64
+
+	tbl       *table.Table
+	open      *batch
+	complete  bool  // a STREAM_STATUS COMPLETE arrived
+	finalized bool  // older data replaced (truncate) after completion
+	committed int64 // rows committed in this sync
+	received  int64 // rows since the previous STATE of this stream
+}
+
+// batch is the data written since the last commit: Parquet files already on storage but not yet
+// part of any snapshot, so invisible to readers and safe to abandon.
+type batch struct {
+	txn     *table.Transaction
+	rb      *rowBuilder
+	ch      chan arrow.RecordBatch
+	done    chan struct{}
+	files   []iceberg.DataFile
+	err     error
+	cancel  context.CancelFunc
+	rows    int64
+	started time.Time
+	// append_dedup: the surviving row of each key seen in this batch.
+	winners map[string]*winner
+	dupes   bool
+	cursorI int   // index of the cursor in rb.cols, -1 when none
+	pkI     []int // indices of the key columns in rb.cols
+}
+
+type winner struct {
+	first  value // the first key column, for the pruning filter
+	cursor value
+	rawID  string
+}
+
+func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string) (*stream, error) {
+	d := cs.Stream.Descriptor()
+	props, err := streamProperties(cs.Stream.JSONSchema)
+	if err != nil {
+		return nil, airbyte.ConfigErrorf("stream %s: %v", d, err).WithStream(d)
+	}
+	st := &stream{s: s, cfg: cs, desc: d, props: props, gen: cs.Generation(), branch: table.MainBranch}
+	st.ident = table.Identifier{namespace, cs.Stream.Name}
+	st.truncate = cs.Truncates()
+	switch cs.DestinationSyncMode {
+	case airbyte.Append, airbyte.Overwrite, "":
+	case airbyte.AppendDedup, airbyte.OverwriteDedup:
+		st.dedup = true
+	default:
+		return nil, airbyte.ConfigErrorf("stream %s: destination_sync_mode %q is not supported (use append, overwrite or append_dedup)", d, cs.DestinationSyncMode).WithStream(d)
+	}
+	if st.dedup {
+		if len(cs.PrimaryKey) == 0 {
+			return nil, airbyte.ConfigErrorf("stream %s: append_dedup needs a primary_key", d).WithStream(d)
+		}
+		for _, path := range cs.PrimaryKey {
+			if len(path) != 1 {
+				return nil, airbyte.ConfigErrorf("stream %s: primary key %v is nested; only top-level key fields are supported", d, path).WithStream(d)
+			}
+			p := findProp(props, path[0])
+			if p == nil {
+				return nil, airbyte.ConfigErrorf("stream %s: primary key field %q is not a property of the stream's schema", d, path[0]).WithStream(d)
+			}
+			if !identifierType(*p) {
+				return nil, airbyte.ConfigErrorf("stream %s: primary key field %q has a type (%s) that cannot be a key", d, path[0], p.Type).WithStream(d)
+			}
+			st.pk = append(st.pk, path[0])
+		}
+		if len(cs.CursorField) == 1 && findProp(props, cs.CursorField[0]) != nil {
+			st.cursor = cs.CursorField[0]
+		}
+	}
+	if st.truncate {
+		st.branch = stagingPrefix + strconv.FormatInt(st.gen, 10)
+	}
+	return st, nil
+}
+
+func findProp(props []property, name string) *property {
+	for i := range props {
+		if props[i].Name == name {
+			return &props[i]
+		}
+	}
+	return nil
+}
+
+// load opens or creates the table and clears staging branches a previous sync left behind.
+func (st *stream) load(ctx context.Context) error {
+	if st.tbl != nil {
+		return nil
+	}
+	cat := st.s.cat
+	ns := table.Identifier{st.ident[0]}
+	if ok, err := cat.CheckNamespaceExists(ctx, ns); err != nil {
+		return fmt.Errorf("checking namespace %q: %w", ns[0], err)
+	} else if !ok {
+		if err := cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+			return fmt.Errorf("creating namespace %q: %w", ns[0], err)
+		}
+	}
+	tbl, err := cat.LoadTable(ctx, st.ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		tbl, err = cat.CreateTable(ctx, st.ident, newTableSchema(st.props, st.pk),
+			catalog.WithProperties(tableProps(st.s.cfg.TargetFileSizeBytes)))
+		if errors.Is(err, catalog.ErrTableAlreadyExists) {
+			tbl, err = cat.LoadTable(ctx, st.ident)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("opening table %s: %w", strings.Join(st.ident, "."), err)
+	}
+	st.tbl = tbl
+	if err := st.enforceProps(ctx); err != nil {
+		return err
+	}
+	return st.dropStaleBranches(ctx)
+}
+
+func (st *stream) enforceProps(ctx context.Context) error {
+	want := tableProps(st.s.cfg.TargetFileSizeBytes)
+	have := st.tbl.Properties()
+	missing := iceberg.Properties{}
+	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes"} {
+		if have[k] != want[k] {
+			missing[k] = want[k]
+		}
+	}
+	if v := st.tbl.Metadata().Version(); v != 2 {
+		return fmt.Errorf("table %s has format version %d; Snowflake needs version 2", strings.Join(st.ident, "."), v)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	txn := st.tbl.NewTransaction()
+	if err := txn.SetProperties(missing); err != nil {
+		return err
+	}
+	tbl, err := txn.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("setting properties of table %s: %w", strings.Join(st.ident, "."), err)
+	}
+	st.tbl = tbl
+	return nil
+}
+
+// dropStaleBranches removes staging branches of other generations: their rows belong to an
+// abandoned refresh. A branch of this very generation is kept, so a retried attempt keeps the
+// rows (and echoed states) of the failed one.
+func (st *stream) dropStaleBranches(ctx context.Context) error {
+	var updates []table.Update
+	var reqs []table.Requirement
+	for name, ref := range st.tbl.Metadata().Refs() {
+		if !strings.HasPrefix(name, stagingPrefix) {
+			continue
+		}
+		keep := st.truncate && name == st.branch && st.cfg.GenerationID != nil
+		if keep {
+			continue
+		}
+		id := ref.SnapshotID
+		updates = append(updates, table.NewRemoveSnapshotRefUpdate(name))
+		reqs = append(reqs, table.AssertRefSnapshotID(name, &id))
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	if _, _, err := st.s.cat.CommitTable(ctx, st.ident, reqs, updates); err != nil {
+		return fmt.Errorf("removing stale staging branches of %s: %w", strings.Join(st.ident, "."), err)
+	}
+	tbl, err := st.s.cat.LoadTable(ctx, st.ident)
+	if err != nil {
+		return err
+	}
+	st.tbl = tbl
+	return nil
+}
+
+// evolve stages in txn the columns the stream's schema adds and the widenings Iceberg allows.
+// Other type changes keep the column; values that do not fit it become null with a meta change.
+func (st *stream) evolve(txn *table.Transaction) error {
+	sch := st.tbl.Schema()
+	var upd *table.UpdateSchema
+	get := func() *table.UpdateSchema {
+		if upd == nil {
+			upd = txn.UpdateSchema(true, false)
+		}
+		return upd
+	}
+	for _, p := range st.props {
+		f, ok := sch.FindFieldByName(p.Name)
+		if !ok {
+			doc := ""
+			if p.JSON {
+				doc = jsonDoc
+			}
+			get().AddColumn([]string{p.Name}, p.Type, doc, false, nil)
+			continue
+		}
+		if !f.Type.Equals(p.Type) && allowedWidening(f.Type, p.Type) {
+			get().UpdateColumn([]string{p.Name}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: p.Type}})
+		}
+	}
+	if upd == nil {
+		return nil
+	}
+	if err := upd.Commit(); err != nil {
+		return fmt.Errorf("evolving the schema of %s: %w", strings.Join(st.ident, "."), err)
+	}
+	return nil
+}
+
+// begin opens a batch: a transaction (with any schema change staged) and a Parquet writer fed
+// through a channel, so rows go to storage as they arrive instead of piling up in memory.
+func (st *stream) begin(ctx context.Context) error {
+	if err := st.load(ctx); err != nil {
+		return err
+	}
+	txn := st.tbl.NewTransactionOnBranch(st.branch)
+	if err := st.evolve(txn); err != nil {
+		return err
+	}
+	staged, err := txn.StagedTable()
+	if err != nil {
+		return fmt.Errorf("staging %s: %w", strings.Join(st.ident, "."), err)
+	}
+	asc, err := table.SchemaToArrowSchema(staged.Schema(), nil, true, false)
+	if err != nil {
+		return fmt.Errorf("arrow schema of %s: %w", strings.Join(st.ident, "."), err)
+	}
+	tracked := slices.Clone(st.pk)
+	if st.cursor != "" {
+		tracked = append(tracked, st.cursor)
+	}
+	rb, err := newRowBuilder(staged.Schema(), asc, tracked, st.cfg.SyncID, st.gen)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", strings.Join(st.ident, "."), err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	b := &batch{txn: txn, rb: rb, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
+		cancel: cancel, started: time.Now(), cursorI: -1}
+	if st.dedup {
+		b.winners = map[string]*winner{}
+		for _, k := range st.pk {
+			b.pkI = append(b.pkI, rb.byName[k])
+		}
+		if st.cursor != "" {
+			b.cursorI = rb.byName[st.cursor]
+		}
+	}
+	recs := func(yield func(arrow.RecordBatch, error) bool) {
+		for r := range b.ch {
+			if !yield(r, nil) {
+				// WriteRecords stopped early (an error): drain so senders never block.
+				for r := range b.ch {
+					r.Release()
+				}
+				return
+			}
+		}
+	}
+	go func() {
+		defer close(b.done)
+		for df, err := range table.WriteRecords(wctx, staged.Table, asc, iter.Seq2[arrow.RecordBatch, error](recs),
+			table.WithTargetFileSize(st.s.cfg.TargetFileSizeBytes), table.WithRecordBatchBufferSize(2)) {
+			if err != nil {
+				b.err = err
+				cancel()
+				for r := range b.ch {
+					r.Release()
+				}
+				return
+			}
+			b.files = append(b.files, df)
+		}
+	}()
+	st.open = b
+	return nil
+}
+
+// add converts one record into the open batch.
+func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *airbyte.RecordMeta) error {
+	if st.open == nil {
+		if err := st.begin(ctx); err != nil {
+			return err
+		}
+	}
+	b := st.open
+	if err := b.rb.add(data, emittedAt, meta); err != nil {
+		return err
+	}
+	b.rows++
+	st.received++
+	if st.dedup {
+		b.track()
+	}
+	if b.rb.rows >= batchRows {
+		return b.send(b.rb.batch())
+	}
+	return nil
+}
+
+func (b *batch) send(rec arrow.RecordBatch) error {
+	select {
+	case b.ch <- rec:
+		return nil
+	case <-b.done:
+		rec.Release()
+		if b.err != nil {
+			return fmt.Errorf("writing data files: %w", b.err)
+		}
+		return errors.New("writing data files: the writer stopped")
+	}
+}
+
+// track keeps the latest row per key: the highest cursor, ties and no cursor going to the later
+// arrival.
+func (b *batch) track() {
+	var key strings.Builder
+	for _, i := range b.pkI {
+		writeKeyPart(&key, b.rb.cols[i].kind, b.rb.cur[i])
+	}
+	k := key.String()
+	var cur value
+	if b.cursorI >= 0 {
+		cur = b.rb.cur[b.cursorI]
+	}
+	w, ok := b.winners[k]
+	if !ok {
+		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID}
+		return
+	}
+	b.dupes = true
+	if b.cursorI < 0 || compareValues(b.rb.cols[b.cursorI].kind, cur, w.cursor) >= 0 {
+		w.cursor, w.rawID = cur, b.rb.rawID
+	}
+}
+
+func writeKeyPart(sb *strings.Builder, k colKind, v value) {
+	var s string
+	switch k {
+	case kString, kJSON:
+		s = v.s
+	case kFloat32, kFloat64:
+		s = strconv.FormatFloat(v.f, 'g', -1, 64)
+	default:
+		s = strconv.FormatInt(v.i, 10)
+	}
+	sb.WriteString(strconv.Itoa(len(s)))
+	sb.WriteByte(':')
+	sb.WriteString(s)
+}
+
+// compareValues orders cursor values; null sorts first.
+func compareValues(k colKind, a, b value) int {
+	switch {
+	case a.null && b.null:
+		return 0
+	case a.null:
+		return -1
+	case b.null:
+		return 1
+	}
+	switch k {
+	case kString, kJSON:
+		return strings.Compare(a.s, b.s)
+	case kFloat32, kFloat64:
+		switch {
+		case a.f < b.f:
+			return -1
+		case a.f > b.f:
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case a.i < b.i:
+		return -1
+	case a.i > b.i:
+		return 1
+	}
+	return 0
+}
+
+// abort abandons the open batch: its files never become part of a snapshot.
+func (st *stream) abort() {
+	if st.open == nil {
+		return
+	}
+	b := st.open
+	st.open = nil
+	b.cancel()
+	close(b.ch)
+	<-b.done
+	for _, f := range b.files {
+		_ = f // orphaned data files stay on storage until orphan cleanup; no snapshot references them
+	}
+	b.rb.release()
+}
+
+// commit makes the open batch part of the table (or of the staging branch) in one catalog commit.
+func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) error {
+	b := st.open
+	if b == nil {
+		return nil
+	}
+	st.open = nil
+	defer b.rb.release()
+	defer b.cancel()
+	var sendErr error
+	if b.rb.rows > 0 {
+		sendErr = b.send(b.rb.batch())
+	}
+	close(b.ch)
+	<-b.done
+	if b.err != nil {
+		return fmt.Errorf("writing data files of %s: %w", strings.Join(st.ident, "."), b.err)
+	}
+	if sendErr != nil {
+		return sendErr
+	}
+	name := strings.Join(st.ident, ".")
+	txn := b.txn
+	if st.truncate && st.branchHead() == nil {
+		// The first commit of a refresh forks the staging branch with none of main's files, so the
+		// branch holds exactly this generation's rows.
+		old, err := st.files(ctx, st.mainHead())
+		if err != nil {
+			return err
+		}
+		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, snapProps); err != nil {
+			return fmt.Errorf("staging the first files of %s: %w", name, err)
+		}
+		if len(old) == 0 && len(b.files) == 0 {
+			return nil
+		}
+	} else if err := txn.AddDataFiles(ctx, b.files, snapProps); err != nil {
+		return fmt.Errorf("adding data files to %s: %w", name, err)
+	}
+	if st.dedup {
+		if err := st.dedupe(ctx, b, txn, snapProps); err != nil {
+			return err
+		}
+	}
+	tbl, err := txn.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("committing %s: %w", name, err)
+	}
+	st.tbl = tbl
+	st.committed += b.rows
+	return nil
+}
+
+func (st *stream) mainHead() *table.Snapshot { return st.tbl.CurrentSnapshot() }
+
+func (st *stream) branchHead() *table.Snapshot {
+	if st.branch == table.MainBranch {
+		return st.tbl.CurrentSnapshot()
+	}
+	return st.tbl.SnapshotByName(st.branch)
+}
+
+// files lists the data files of a snapshot.
+func (st *stream) files(ctx context.Context, snap *table.Snapshot) ([]iceberg.DataFile, error) {
+	if snap == nil {
+		return nil, nil
+	}
+	tasks, err := st.tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing data files of %s: %w", strings.Join(st.ident, "."), err)
+	}
+	out := make([]iceberg.DataFile, 0, len(tasks))
+	for _, t := range tasks {
+		if len(t.DeleteFiles) > 0 || len(t.EqualityDeleteFiles) > 0 || len(t.DeletionVectorFiles) > 0 {
+			return nil, fmt.Errorf("table %s has delete files; this destination only replaces tables without them", strings.Join(st.ident, "."))
+		}
+		out = append(out, t.File)
+	}
+	return out, nil
+}
+
+// finalize replaces main's rows with the staging branch's in one commit (truncating streams).
+func (st *stream) finalize(ctx context.Context, snapProps iceberg.Properties) error {
+	if !st.truncate || st.finalized {
+		return nil
+	}
+	if err := st.load(ctx); err != nil {
+		return err
+	}
+	name := strings.Join(st.ident, ".")
+	old, err := st.files(ctx, st.mainHead())
+	if err != nil {
+		return err
+	}
+	head := st.branchHead()
+	staged, err := st.files(ctx, head)
+	if err != nil {
+		return err
+	}
+	if len(old) > 0 || len(staged) > 0 {
+		txn := st.tbl.NewTransaction()
+		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, staged, snapProps); err != nil {
+			return fmt.Errorf("replacing the rows of %s: %w", name, err)
+		}
+		tbl, err := txn.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("committing the refresh of %s: %w", name, err)
+		}
+		st.tbl = tbl
+	}
+	if head != nil {
+		id := head.SnapshotID
+		if _, _, err := st.s.cat.CommitTable(ctx, st.ident,
+			[]table.Requirement{table.AssertRefSnapshotID(st.branch, &id)},
+			[]table.Update{table.NewRemoveSnapshotRefUpdate(st.branch)}); err != nil {
+			return fmt.Errorf("removing the staging branch of %s: %w", name, err)
+		}
+		if st.tbl, err = st.s.cat.LoadTable(ctx, st.ident); err != nil {
+			return err
+		}
+	}
+	st.finalized = true
+	return nil
+}

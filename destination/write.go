@@ -1,0 +1,321 @@
+package destination
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+
+	"github.com/clockberg/clockberg/airbyte"
+)
+
+// Snapshot summary keys written with every commit.
+const (
+	SummaryCheckpoint = "airbyte.state.checkpoint" // id (or sha256 prefix) of the last STATE the commit covers
+	SummaryStream     = "airbyte.stream"
+	SummarySyncID     = "airbyte.sync-id"
+	SummaryGeneration = "airbyte.generation-id"
+)
+
+// envelope is the part of an input line the destination reads.
+type envelope struct {
+	Type   airbyte.Type    `json:"type"`
+	Record *airbyte.Record `json:"record"`
+	State  *struct {
+		Type   airbyte.StateType `json:"type"`
+		Stream *struct {
+			StreamDescriptor airbyte.StreamDescriptor `json:"stream_descriptor"`
+		} `json:"stream"`
+		ID json.RawMessage `json:"id"`
+	} `json:"state"`
+	Trace *struct {
+		Type         airbyte.TraceType `json:"type"`
+		StreamStatus *struct {
+			StreamDescriptor airbyte.StreamDescriptor `json:"stream_descriptor"`
+			Status           airbyte.StreamStatus     `json:"status"`
+		} `json:"stream_status"`
+	} `json:"trace"`
+}
+
+// session is one run of write.
+type session struct {
+	cfg     *Config
+	cat     catalog.Catalog
+	out     *airbyte.Writer
+	streams []*stream
+	byDesc  map[airbyte.StreamDescriptor]*stream
+	byName  map[string][]*stream
+
+	pending    []pendingState
+	allSince   int64 // records of all streams since the previous STATE (GLOBAL/LEGACY counts)
+	statusSeen bool  // any STREAM_STATUS arrived: finalize truncation only on COMPLETE
+	checkpoint string
+	lastLine   int
+}
+
+type pendingState struct {
+	line  []byte
+	count int64
+	label string
+}
+
+func newSession(cfg *Config, cat catalog.Catalog, cc *airbyte.ConfiguredCatalog, out *airbyte.Writer) (*session, error) {
+	s := &session{cfg: cfg, cat: cat, out: out, byDesc: map[airbyte.StreamDescriptor]*stream{}, byName: map[string][]*stream{}}
+	for i := range cc.Streams {
+		cs := &cc.Streams[i]
+		ns := cs.Stream.Namespace
+		if ns == "" {
+			ns = cfg.Namespace
+		}
+		st, err := newStream(s, cs, ns)
+		if err != nil {
+			return nil, err
+		}
+		s.streams = append(s.streams, st)
+		s.byDesc[st.desc] = st
+		s.byName[st.desc.Name] = append(s.byName[st.desc.Name], st)
+	}
+	return s, nil
+}
+
+func (s *session) find(d airbyte.StreamDescriptor) *stream {
+	if st := s.byDesc[d]; st != nil {
+		return st
+	}
+	if d.Namespace == "" && len(s.byName[d.Name]) == 1 {
+		return s.byName[d.Name][0]
+	}
+	return nil
+}
+
+// line handles one input message.
+func (s *session) line(ctx context.Context, n int, line []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped at input line %d: %w", n, err)
+	}
+	s.lastLine = n
+	var m envelope
+	if err := json.Unmarshal(line, &m); err != nil {
+		return airbyte.SystemErrorf("input line %d is not a JSON Airbyte message: %v", n, err)
+	}
+	switch m.Type {
+	case airbyte.TypeRecord:
+		if m.Record == nil {
+			return airbyte.SystemErrorf("input line %d: RECORD without a record", n)
+		}
+		d := airbyte.StreamDescriptor{Name: m.Record.Stream, Namespace: m.Record.Namespace}
+		st := s.find(d)
+		if st == nil {
+			return airbyte.SystemErrorf("input line %d: record for stream %q, which is not in the configured catalog", n, d.String()).WithStream(d)
+		}
+		if err := st.add(ctx, m.Record.Data, m.Record.EmittedAt, m.Record.Meta); err != nil {
+			var nk errNullKey
+			if errors.As(err, &nk) {
+				return airbyte.SystemErrorf("input line %d: stream %s: %v", n, d, err).WithStream(d)
+			}
+			return fmt.Errorf("input line %d: stream %s: %w", n, d, err)
+		}
+		s.allSince++
+	case airbyte.TypeState:
+		if m.State == nil {
+			return airbyte.SystemErrorf("input line %d: STATE without a state", n)
+		}
+		return s.state(ctx, n, line, &m)
+	case airbyte.TypeTrace:
+		if m.Trace != nil && m.Trace.Type == airbyte.TraceStreamStatus && m.Trace.StreamStatus != nil {
+			return s.status(ctx, n, m.Trace.StreamStatus.StreamDescriptor, m.Trace.StreamStatus.Status)
+		}
+	default:
+		// LOG, CONTROL and others carry nothing to store.
+	}
+	return nil
+}
+
+func (s *session) state(ctx context.Context, n int, line []byte, m *envelope) error {
+	ps := pendingState{line: slices.Clone(line), label: stateLabel(m.State.ID, line)}
+	switch {
+	case m.State.Type == airbyte.StateStream || (m.State.Type == "" && m.State.Stream != nil):
+		if m.State.Stream == nil {
+			return airbyte.SystemErrorf("input line %d: STREAM state without a stream", n)
+		}
+		d := m.State.Stream.StreamDescriptor
+		if st := s.find(d); st != nil {
+			ps.count = st.received
+			st.received = 0
+		}
+	default:
+		ps.count = s.allSince
+		for _, st := range s.streams {
+			st.received = 0
+		}
+	}
+	s.allSince = 0
+	s.pending = append(s.pending, ps)
+	if s.due() {
+		if err := s.commitAll(ctx, ps.label); err != nil {
+			return err
+		}
+	}
+	return s.echoIfClean()
+}
+
+// due reports whether some stream's open batch reached a flush threshold.
+func (s *session) due() bool {
+	for _, st := range s.streams {
+		b := st.open
+		if b == nil {
+			continue
+		}
+		if b.rows >= s.cfg.FlushRecords || b.rb.bytes >= s.cfg.FlushBytes || time.Since(b.started) >= s.cfg.flushInterval() {
+			return true
+		}
+	}
+	return false
+}
+
+// echoIfClean echoes the pending states when no stream holds uncommitted rows: then every
+// record received before them is committed.
+func (s *session) echoIfClean() error {
+	for _, st := range s.streams {
+		if st.open != nil {
+			return nil
+		}
+	}
+	for _, p := range s.pending {
+		echo, err := airbyte.EchoState(p.line, p.count, 0)
+		if err != nil {
+			return airbyte.SystemErrorf("echoing a state: %v", err)
+		}
+		if err := s.out.SendRaw(echo); err != nil {
+			return err
+		}
+	}
+	s.pending = s.pending[:0]
+	return nil
+}
+
+func (s *session) props(st *stream, label string) iceberg.Properties {
+	p := iceberg.Properties{SummaryStream: st.desc.String(), SummaryGeneration: strconv.FormatInt(st.gen, 10)}
+	if label != "" {
+		p[SummaryCheckpoint] = label
+	}
+	if st.cfg.SyncID != nil {
+		p[SummarySyncID] = strconv.FormatInt(*st.cfg.SyncID, 10)
+	}
+	return p
+}
+
+// commitAll commits every stream's open batch, one catalog commit per table.
+func (s *session) commitAll(ctx context.Context, label string) error {
+	for _, st := range s.streams {
+		if st.open == nil {
+			continue
+		}
+		if err := st.commit(ctx, s.props(st, label)); err != nil {
+			return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
+		}
+	}
+	s.checkpoint = label
+	return nil
+}
+
+func (s *session) status(ctx context.Context, n int, d airbyte.StreamDescriptor, status airbyte.StreamStatus) error {
+	s.statusSeen = true
+	if status != airbyte.StatusComplete {
+		return nil
+	}
+	st := s.find(d)
+	if st == nil {
+		return airbyte.SystemErrorf("input line %d: stream status for stream %q, which is not in the configured catalog", n, d.String()).WithStream(d)
+	}
+	st.complete = true
+	if !st.truncate {
+		return nil
+	}
+	label := s.lastLabel()
+	if err := st.commit(ctx, s.props(st, label)); err != nil {
+		return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
+	}
+	if err := st.finalize(ctx, s.props(st, label)); err != nil {
+		return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
+	}
+	return s.echoIfClean()
+}
+
+func (s *session) lastLabel() string {
+	if len(s.pending) > 0 {
+		return s.pending[len(s.pending)-1].label
+	}
+	return s.checkpoint
+}
+
+// finish runs at the end of input: commit everything, replace truncated tables, echo states.
+func (s *session) finish(ctx context.Context) error {
+	label := s.lastLabel()
+	if err := s.commitAll(ctx, label); err != nil {
+		return err
+	}
+	for _, st := range s.streams {
+		if !st.truncate || (s.statusSeen && !st.complete) {
+			continue
+		}
+		if err := st.finalize(ctx, s.props(st, label)); err != nil {
+			return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
+		}
+	}
+	if err := s.echoIfClean(); err != nil {
+		return err
+	}
+	for _, st := range s.streams {
+		if st.tbl == nil {
+			continue
+		}
+		rows := "0"
+		if snap := st.tbl.CurrentSnapshot(); snap != nil && snap.Summary != nil {
+			if v, ok := snap.Summary.Properties["total-records"]; ok {
+				rows = v
+			}
+		}
+		s.out.Log(airbyte.LogInfo, "table %s: metadata %s, %s rows, %d rows written in this sync",
+			strings.Join(st.ident, "."), st.tbl.MetadataLocation(), rows, st.committed)
+	}
+	return nil
+}
+
+func (s *session) abort() {
+	for _, st := range s.streams {
+		st.abort()
+	}
+}
+
+// stateLabel identifies a state in snapshot summaries: the platform's id, else a content hash.
+func stateLabel(id json.RawMessage, line []byte) string {
+	if t := strings.TrimSpace(string(id)); t != "" && t != "null" {
+		return strings.Trim(t, `"`)
+	}
+	h := sha256.Sum256(line)
+	return "sha256:" + hex.EncodeToString(h[:8])
+}
+
+// write runs a whole write command.
+func (s *session) run(ctx context.Context, in io.Reader) (err error) {
+	defer func() {
+		if err != nil {
+			s.abort()
+		}
+	}()
+	if err := airbyte.ReadLines(in, func(n int, line []byte) error { return s.line(ctx, n, line) }); err != nil {
+		return err
+	}
+	return s.finish(ctx)
+}
