@@ -161,13 +161,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := 0
 	defer func() { s.stats.record(route, status, now) }()
 
-	if err := s.authenticate(r); err != nil {
-		status = s.writeError(w, err)
-		return
-	}
+	// Routing first only to name the route in the stats; authentication errors take precedence.
 	rt, err := s.route(r)
 	if rt != nil {
 		route = rt.name
+	}
+	if aerr := s.authenticate(r); aerr != nil {
+		status = s.writeError(w, aerr)
+		return
 	}
 	if err != nil {
 		status = s.writeError(w, err)
