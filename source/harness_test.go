@@ -310,3 +310,11 @@ func diffIDs(want, got []string) string {
 	}
 	return fmt.Sprintf("want %d got %d; missing %d %v; extra/duplicate %d %v", len(want), len(got), len(missing), clip(missing), len(extra), clip(extra))
 }
+
+func jsonMarshal(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return []byte(x), nil
+	}
+	return json.Marshal(v)
+}

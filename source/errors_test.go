@@ -1,0 +1,184 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/schemas"
+	"github.com/clockberg/clockberg/source/clockifysim"
+)
+
+// rewrite wraps the simulator so that matching responses are edited before they are sent.
+func rewrite(match func(*http.Request) bool, edit func(status int, body []byte) (int, []byte)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			status, body := edit(rec.Code, rec.Body.Bytes())
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(status)
+			w.Write(body)
+		})
+	}
+}
+
+// claimAllFeatures makes every workspace advertise the top plan, so the source cannot skip
+// gated streams up front and the simulator's 402/403 answers reach it.
+var claimAllFeatures = rewrite(
+	func(r *http.Request) bool { return r.URL.Path == "/api/v1/workspaces" },
+	func(status int, body []byte) (int, []byte) {
+		body = bytes.ReplaceAll(body, []byte(`"featureSubscriptionType":"FREE","features":[]`),
+			[]byte(`"featureSubscriptionType":"ENTERPRISE_2021","features":["APPROVAL","CUSTOM_FIELDS","EXPENSES","INVOICING","TIME_OFF"]`))
+		return status, body
+	})
+
+func TestPlanGatingResponses(t *testing.T) {
+	for _, gate := range []int{403, 402} {
+		t.Run(strconv.Itoa(gate), func(t *testing.T) {
+			cfg := clockifysim.Demo()
+			cfg.PlanGateStatus = gate
+			s := startSim(t, cfg, claimAllFeatures)
+			res := readCmd(t, context.Background(), New(), s.config(nil), configuredCatalog(t, nil, nil), nil)
+			if res.code != 0 {
+				t.Fatalf("exit %d, errors %+v", res.code, res.errors())
+			}
+			checkProtocol(t, res, schemas.Names())
+			if st := s.Stats(); st.Statuses[gate] == 0 {
+				t.Fatalf("the simulator never answered %d; the test does not exercise gating (statuses %v)", gate, st.Statuses)
+			}
+			free := s.WorkspaceIDs()[0]
+			warned := map[string]bool{}
+			for _, l := range res.logs("WARN") {
+				if strings.Contains(l, "HTTP "+strconv.Itoa(gate)) && strings.Contains(l, free) {
+					for _, d := range streamTable {
+						if strings.Contains(l, "stream "+d.name+":") {
+							warned[d.name] = true
+							if !strings.Contains(l, planName(d.minPlan)) {
+								t.Errorf("warning does not name the plan %s: %s", planName(d.minPlan), l)
+							}
+						}
+					}
+				}
+			}
+			for _, d := range streamTable {
+				if d.feature != "" && !warned[d.name] {
+					t.Errorf("no WARN for gated stream %s in workspace %s; warnings: %q", d.name, free, res.logs("WARN"))
+				}
+			}
+			got := idsByStream(t, res.records())
+			for n, ids := range s.GroundTruth() {
+				if d := diffIDs(ids, got[n]); d != "" {
+					t.Errorf("stream %s: %s", n, d)
+				}
+			}
+		})
+	}
+}
+
+func TestUnauthorizedRead(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	res := readCmd(t, context.Background(), New(), s.config(map[string]any{"api_key": "wrong-key-abcdef"}), configuredCatalog(t, nil, nil), nil)
+	if res.code == 0 {
+		t.Fatal("read with a rejected key exited 0")
+	}
+	errs := res.errors()
+	if len(errs) == 0 || errs[0].Error.FailureType != string(airbyte.ConfigError) || !strings.Contains(errs[0].Error.Message, "401") {
+		t.Fatalf("want a config_error TRACE naming the 401, got %+v", errs)
+	}
+	if n := len(res.records()); n != 0 {
+		t.Errorf("%d records after a 401", n)
+	}
+	for name, seq := range res.statuses() {
+		if seq[len(seq)-1] == "COMPLETE" {
+			t.Errorf("stream %s COMPLETE after a 401", name)
+		}
+	}
+}
+
+func TestInvalidCatalog(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	good := configuredCatalog(t, map[string]airbyte.SyncMode{"tags": airbyte.FullRefresh}, nil)
+	unknown := *good
+	unknown.Streams = append([]airbyte.ConfiguredStream{}, good.Streams...)
+	unknown.Streams = append(unknown.Streams, airbyte.ConfiguredStream{Stream: airbyte.Stream{Name: "__AIRBYTE__stream_that_does_not_exist", JSONSchema: []byte(`{"type":"object"}`)},
+		SyncMode: airbyte.FullRefresh, DestinationSyncMode: airbyte.Append})
+	cases := map[string]any{
+		"unknown stream":           &unknown,
+		"invalid sync mode":        strings.Replace(string(mustJSON(t, good)), `"sync_mode":"full_refresh"`, `"sync_mode":"INVALID"`, 1),
+		"incremental on tags":      strings.Replace(string(mustJSON(t, good)), `"sync_mode":"full_refresh"`, `"sync_mode":"incremental"`, 1),
+		"invalid destination mode": strings.Replace(string(mustJSON(t, good)), `"destination_sync_mode":"append"`, `"destination_sync_mode":"INVALID"`, 1),
+	}
+	for name, cat := range cases {
+		t.Run(name, func(t *testing.T) {
+			res := readCmd(t, context.Background(), New(), s.config(nil), cat, nil)
+			if res.code == 0 || len(res.errors()) == 0 {
+				t.Fatalf("exit %d with %d TRACE ERRORs; want a TRACE ERROR and a non-zero exit", res.code, len(res.errors()))
+			}
+			if n := len(res.records()); n != 0 {
+				t.Errorf("%d records emitted for an invalid catalog", n)
+			}
+		})
+	}
+	if st := s.Stats(); st.Requests != 0 {
+		t.Errorf("an invalid catalog cost %d requests", st.Requests)
+	}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	b, err := jsonMarshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestNoKeyInOutput runs every command, successful and failing, and scans everything written.
+func TestNoKeyInOutput(t *testing.T) {
+	const key = "sim-secret-KEY-9f8e7d6c5b4a39281706"
+	const wrong = "wrong-secret-KEY-0a1b2c3d4e5f"
+	cfg := clockifysim.Demo()
+	cfg.APIKey = key
+	s := startSim(t, cfg, nil)
+	dir := t.TempDir()
+	var outputs [][]byte
+	collect := func(r *result) { outputs = append(outputs, r.stdout, r.stderr) }
+	for _, k := range []string{key, wrong} {
+		c := s.config(map[string]any{"api_key": k})
+		cp := writeJSONFile(t, dir, "config.json", c)
+		collect(run(t, context.Background(), New(), "spec"))
+		collect(run(t, context.Background(), New(), "check", "--config", cp))
+		collect(run(t, context.Background(), New(), "discover", "--config", cp))
+		collect(readCmd(t, context.Background(), New(), c, configuredCatalog(t, nil, nil), nil))
+		// A config the spec rejects still must not echo the key.
+		bad := s.config(map[string]any{"api_key": k, "page_size": "many"})
+		collect(run(t, context.Background(), New(), "check", "--config", writeJSONFile(t, dir, "bad.json", bad)))
+		collect(run(t, context.Background(), New(), "read", "--config", writeJSONFile(t, dir, "bad2.json", bad), "--catalog", "/nonexistent"))
+		// A plain-http remote URL is refused before any request.
+		collect(run(t, context.Background(), New(), "check", "--config", writeJSONFile(t, dir, "bad3.json", map[string]any{"api_key": k, "api_url": "http://" + k + ".example.com"})))
+	}
+	total := 0
+	for _, o := range outputs {
+		total += len(o)
+		for _, k := range []string{key, wrong} {
+			if i := bytes.Index(o, []byte(k)); i >= 0 {
+				t.Fatalf("output contains an API key: %q", o[max(0, i-100):min(len(o), i+50)])
+			}
+		}
+	}
+	if total < 10000 {
+		t.Fatalf("only %d bytes of output scanned; the commands did not run", total)
+	}
+}
