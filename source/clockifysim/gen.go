@@ -223,9 +223,9 @@ func (s *Server) build() error {
 					uids = append(uids, u.id)
 				}
 			}
-			tm := []string{}
+			tm := []userRefJSON{}
 			if i == 0 {
-				tm = append(tm, ownerID)
+				tm = append(tm, userRefJSON{ID: ownerID, Name: w.users[0].name})
 			}
 			w.groups = append(w.groups, item{id: id, json: mustJSON(groupJSON{ID: id, Name: fmt.Sprintf("Team %d", i+1),
 				WorkspaceID: ws, UserIDs: uids, TeamManagers: tm})})

@@ -110,7 +110,13 @@ type groupJSON struct {
 	Name         string   `json:"name"`
 	WorkspaceID  string   `json:"workspaceId"`
 	UserIDs      []string `json:"userIds"`
-	TeamManagers []string `json:"teamManagers"`
+	TeamManagers []userRefJSON `json:"teamManagers"`
+}
+
+// userRefJSON is UserRedactedDtoV1, as in a group's teamManagers.
+type userRefJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type estimateJSON struct {
