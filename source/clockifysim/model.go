@@ -106,10 +106,10 @@ type userJSON struct {
 }
 
 type groupJSON struct {
-	ID           string   `json:"id"`
-	Name         string   `json:"name"`
-	WorkspaceID  string   `json:"workspaceId"`
-	UserIDs      []string `json:"userIds"`
+	ID           string        `json:"id"`
+	Name         string        `json:"name"`
+	WorkspaceID  string        `json:"workspaceId"`
+	UserIDs      []string      `json:"userIds"`
 	TeamManagers []userRefJSON `json:"teamManagers"`
 }
 
