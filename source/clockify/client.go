@@ -450,7 +450,14 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		}
 	}
 	if c.aimd != nil {
-		return c.aimd.lim.Wait(ctx)
+		if err := c.aimd.lim.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The limiter refuses early when the wait would outlast the deadline; callers
+			// should still see a deadline error.
+			return fmt.Errorf("%w: the request's turn under the rate limit comes after the deadline", context.DeadlineExceeded)
+		}
 	}
 	return ctx.Err()
 }

@@ -661,3 +661,21 @@ func BenchmarkGetLoopback(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// rate.Limiter refuses a wait that would outlast the deadline before the deadline arrives;
+// callers must still be able to recognise a deadline error.
+func TestLimiterWaitPastDeadlineIsDeadlineError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "[]") }))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv, Options{RequestsPerSecond: 1, MaxRequestsPerSecond: 1})
+	if _, err := c.Get(context.Background(), "/a", nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Get(ctx, "/b", nil)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("after %s: err = %v; want a deadline error without waiting the full second", time.Since(start), err)
+	}
+}
