@@ -21,10 +21,14 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run serves until ctx is done and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("clockify-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address; must be loopback")
@@ -93,24 +97,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintln(stdout, base)
-	if f, ok := stdout.(*os.File); ok {
-		_ = f.Sync()
-	}
+	// The file first, so whoever has read the stdout line can rely on it too.
 	if *urlFile != "" {
-		if err := os.WriteFile(*urlFile, []byte(base+"\n"), 0o644); err != nil {
+		if err := writeAtomic(*urlFile, []byte(base+"\n")); err != nil {
 			fmt.Fprintf(stderr, "clockify-sim: writing --url-file %s: %v\n", *urlFile, err)
 			ln.Close()
 			return 1
 		}
 	}
+	fmt.Fprintln(stdout, base)
 	counts := sim.GroundTruthCounts()
 	fmt.Fprintf(stderr, "clockify-sim: preset %s, seed %d, %d workspaces, %d time entries, rps %v; serving %s/api/v1\n",
 		*preset, cfg.Seed, len(sim.WorkspaceIDs()), counts[clockifysim.StreamTimeEntries], cfg.RateLimit, base)
 
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -142,4 +142,13 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("--addr %q is not a loopback address (use 127.0.0.1 or localhost)", addr)
 	}
 	return nil
+}
+
+// writeAtomic writes via a temporary file and a rename, so a poller never reads a partial URL.
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -170,12 +170,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = s.writeError(w, aerr)
 		return
 	}
-	if err != nil {
-		status = s.writeError(w, err)
-		return
-	}
+	// Every authenticated request costs a token, whatever it then answers.
 	if err := s.rateLimit(r); err != nil {
 		status = s.writeTooMany(w)
+		return
+	}
+	if err != nil {
+		status = s.writeError(w, err)
 		return
 	}
 	fault := s.chaos.draw()
