@@ -232,7 +232,12 @@ func (n *Settings) normalizeStorage(scheme string) error {
 			return fmt.Errorf("storage.service_account_json is not valid JSON")
 		}
 	case StorageAzure:
-		if s.AccountKey != "" && s.AccountName == "" {
+		if s.AccountName == "" {
+			if u, err := url.Parse(n.Warehouse); err == nil && u.Hostname() != "" {
+				n.Storage.AccountName = accountFromHost(u.Hostname())
+			}
+		}
+		if s.AccountKey != "" && n.Storage.AccountName == "" {
 			return fmt.Errorf("storage: account_key needs account_name")
 		}
 		if n := countSet(s.AccountKey, s.SASToken, s.ConnectionString); n > 1 {
