@@ -6,7 +6,6 @@
 package clockify
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -256,7 +255,7 @@ type Response struct {
 	LastPage *bool // the Last-Page header; nil when absent or not true/false
 	Header   http.Header
 
-	buf  *bytes.Buffer
+	buf  *[]byte // pooled backing array of Body
 	pool *sync.Pool
 }
 
@@ -268,8 +267,8 @@ func (r *Response) Release() {
 	}
 	buf := r.buf
 	r.buf, r.Body = nil, nil
-	if buf.Cap() <= maxPooledBuf {
-		buf.Reset()
+	if cap(*buf) <= maxPooledBuf {
+		*buf = (*buf)[:0]
 		r.pool.Put(buf)
 	}
 }
@@ -524,28 +523,24 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 	if hr.ContentLength > c.maxBody {
 		return nil, &permanentError{fmt.Errorf("response body of %d bytes exceeds the %d-byte bound", hr.ContentLength, c.maxBody)}
 	}
-	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	buf, _ := c.bufs.Get().(*[]byte)
 	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	if hr.ContentLength > 0 {
-		// MinRead spare keeps ReadFrom from doubling a buffer that is exactly full.
-		buf.Grow(int(hr.ContentLength) + bytes.MinRead)
+		buf = new([]byte)
 	}
 	resp := &Response{Status: hr.StatusCode, Header: hr.Header, buf: buf, pool: &c.bufs}
-	n, err := buf.ReadFrom(io.LimitReader(hr.Body, c.maxBody+1))
+	n, err := c.readBody(hr.Body, hr.ContentLength, buf)
 	switch {
+	case errors.Is(err, errTooLarge):
+		resp.Release()
+		return nil, &permanentError{fmt.Errorf("response body exceeds the %d-byte bound", c.maxBody)}
+	case err != nil && hr.ContentLength >= 0:
+		resp.Release()
+		return nil, &bodyError{What: fmt.Sprintf("truncated body: %d of %d bytes", n, hr.ContentLength), Err: errors.New(c.redact(err.Error()))}
 	case err != nil:
 		resp.Release()
 		return nil, &bodyError{What: fmt.Sprintf("truncated body after %d bytes", n), Err: errors.New(c.redact(err.Error()))}
-	case n > c.maxBody:
-		resp.Release()
-		return nil, &permanentError{fmt.Errorf("response body exceeds the %d-byte bound", c.maxBody)}
-	case hr.ContentLength >= 0 && n != hr.ContentLength:
-		resp.Release()
-		return nil, &bodyError{What: fmt.Sprintf("truncated body: %d of %d bytes", n, hr.ContentLength)}
 	}
-	resp.Body = buf.Bytes()
+	resp.Body = *buf
 	if v := hr.Header.Get("Last-Page"); v != "" {
 		switch {
 		case strings.EqualFold(v, "true"):
@@ -572,6 +567,49 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 		return nil, &bodyError{What: "unexpected body", Err: errors.New(c.redact(err.Error()))}
 	}
 	return resp, nil
+}
+
+var errTooLarge = errors.New("body too large")
+
+// readBody reads a whole body into *buf, reusing its capacity. With a known length it
+// allocates exactly once; growing a buffer by doubling would leave pages of up to three
+// times the body size pinned in the pool.
+func (c *Client) readBody(body io.Reader, length int64, buf *[]byte) (int64, error) {
+	b := (*buf)[:0]
+	if length >= 0 {
+		if int64(cap(b)) < length {
+			b = make([]byte, length)
+		}
+		b = b[:length]
+		n, err := io.ReadFull(body, b)
+		*buf = b[:n]
+		return int64(n), err
+	}
+	if cap(b) == 0 {
+		b = make([]byte, 0, 64<<10)
+	}
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > c.maxBody {
+				*buf = b
+				return int64(len(b)), errTooLarge
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*buf = b
+			if int64(len(b)) > c.maxBody {
+				return int64(len(b)), errTooLarge
+			}
+			return int64(len(b)), nil
+		}
+		if err != nil {
+			*buf = b
+			return int64(len(b)), err
+		}
+	}
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 means absent or unusable.

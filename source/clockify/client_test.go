@@ -679,3 +679,27 @@ func TestLimiterWaitPastDeadlineIsDeadlineError(t *testing.T) {
 		t.Fatalf("after %s: err = %v; want a deadline error without waiting the full second", time.Since(start), err)
 	}
 }
+
+func TestBodiesOfUnknownLengthAndTheSizeBound(t *testing.T) {
+	big := `["` + strings.Repeat("x", 200_000) + `"]`
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		// Flushing first forces chunked encoding: no Content-Length.
+		io.WriteString(w, big[:10])
+		http.NewResponseController(w).Flush()
+		io.WriteString(w, big[10:])
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv, Options{})
+	resp, err := c.Get(context.Background(), "/chunked", nil)
+	if err != nil || string(resp.Body) != big {
+		t.Fatalf("chunked body: %d bytes, err %v; want %d bytes", len(resp.Body), err, len(big))
+	}
+	resp.Release()
+	c.maxBody = 100_000
+	_, err = c.Get(context.Background(), "/chunked", nil)
+	if err == nil || !strings.Contains(err.Error(), "exceeds the 100000-byte bound") || hits.Load() != 2 {
+		t.Fatalf("oversized body: err %v after %d requests; want one unretried failure", err, hits.Load()-1)
+	}
+}
