@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seed := fs.Int64("seed", 0, "seed (0 keeps the preset's)")
 	rps := fs.Float64("rps", 10, "per-key rate limit in requests per second; 0 = off")
 	burst := fs.Int("burst", 0, "rate-limit bucket size (0 = ceil(rps))")
+	perHour := fs.Int("per-hour", 0, "instead of --rps: N requests per hour with a bucket of N (new Free workspaces: 30)")
 	latency := fs.Duration("latency", 0, "latency added to every API request, e.g. 200ms")
 	chaos := fs.Bool("chaos", false, "enable seeded chaos (5xx, truncated bodies, slow answers, 429 bursts)")
 	chaos5xx := fs.Float64("chaos-5xx", 0.02, "chaos: probability of a 5xx")
@@ -76,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.APIKey = *apiKey
 	cfg.RateLimit, cfg.Burst, cfg.Latency = *rps, *burst, *latency
+	if *perHour > 0 {
+		cfg.RateLimit, cfg.Burst = float64(*perHour)/3600, *perHour
+	}
 	cfg.PlanGateStatus, cfg.RetryAfter, cfg.EmptyTooManyBody, cfg.AccountTimeZone = *gate, *retryAfter, *empty429, *accountTZ
 	if *chaos {
 		cfg.Chaos = clockifysim.Chaos{Error5xx: *chaos5xx, Truncate: *chaosTrunc, Slow: *chaosSlow,

@@ -1,10 +1,3 @@
-// Package clockifysim is a seeded, deterministic simulator of the read-only Clockify REST API v1
-// (the 17 streams of /work/shared/reference/clockify-api.md §5 plus /workspaces/{ws}). It knows the
-// ground truth a complete sync must return and the minimum number of requests a perfect client needs,
-// and can misbehave on purpose (rate limits, plan gating, chaos) so that clients can be tested.
-//
-// Time entries are never materialised: entry i of a user is computed from (seed, workspace, user, i)
-// with evenly spaced start times, so any page and any start/end window is served by index arithmetic.
 package clockifysim
 
 import (

@@ -187,7 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case fault5xx:
 		s.stats.chaosFault("5xx")
-		status = s.writeError(w, errf(fault.status, fault.status, "Internal server error"))
+		status = s.writeServerError(w, fault.status)
 		return
 	}
 	delay := s.cfg.Latency
@@ -290,6 +290,25 @@ func (s *Server) writeError(w http.ResponseWriter, err error) int {
 	w.WriteHeader(ae.status)
 	_, _ = w.Write(b)
 	return ae.status
+}
+
+// writeServerError answers a chaos 5xx the way different layers of a real deployment do: the
+// application with a JSON error, a gateway with HTML, an overloaded balancer with nothing.
+func (s *Server) writeServerError(w http.ResponseWriter, status int) int {
+	switch status {
+	case http.StatusBadGateway:
+		b := []byte("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		return status
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(status)
+		return status
+	}
+	return s.writeError(w, errf(status, status, "Internal server error"))
 }
 
 func (s *Server) writeTooMany(w http.ResponseWriter) int {

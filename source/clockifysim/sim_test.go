@@ -474,8 +474,19 @@ func TestChaosFaultsAreDetectable(t *testing.T) {
 
 	cfg.Chaos = Chaos{Error5xx: 1}
 	_, c = startSim(t, cfg)
-	if a := c.get("/workspaces", nil); a.status < 500 || a.status > 599 {
-		t.Fatalf("Error5xx=1 gave status %d", a.status)
+	seen5xx := map[int]bool{}
+	for i := 0; i < 30; i++ {
+		a := c.get("/workspaces", nil)
+		if a.status < 500 || a.status > 599 {
+			t.Fatalf("Error5xx=1 gave status %d", a.status)
+		}
+		if a.status == 500 && !json.Valid(a.body) || a.status == 503 && len(a.body) != 0 {
+			t.Errorf("chaos %d body %q", a.status, a.body)
+		}
+		seen5xx[a.status] = true
+	}
+	if len(seen5xx) < 2 {
+		t.Errorf("30 chaos 5xx answers all had the same status: %v", seen5xx)
 	}
 	cfg.Chaos = Chaos{Burst429: 1, Burst429Len: 3}
 	sim3, c := startSim(t, cfg)

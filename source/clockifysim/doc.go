@@ -1,0 +1,40 @@
+// Package clockifysim is a seeded, deterministic simulator of the read-only Clockify REST API v1: the
+// 17 streams of /work/shared/reference/clockify-api.md §5 plus GET /workspaces/{ws}. It knows the
+// ground truth a complete sync must return and the minimum number of requests a perfect client needs,
+// and misbehaves on purpose (rate limits, plan gating, chaos) so clients can be tested against it.
+//
+//	sim := clockifysim.New(clockifysim.Acceptance())   // an http.Handler
+//	ts := httptest.NewServer(sim)                       // requests go to ts.URL + "/api/v1/..."
+//	sim.GroundTruth(); sim.MinimumRequests(5000); sim.Stats(); sim.AddTimeEntries(ws, user, 3)
+//
+// Time entries are never materialised: entry i of a user is computed from (seed, workspace, user, i),
+// start times are evenly spaced, so any page and any start/end window is served by index arithmetic
+// (a million entries cost no memory; serving runs at about a million entries per second).
+//
+// Admin routes (no auth, not counted in Stats): GET /_sim/truth[?ids=1], GET /_sim/stats,
+// POST /_sim/reset-stats, GET /_sim/minimum-requests?page-size=N,
+// POST /_sim/time-entries?workspace=W&user=U&count=N, GET /_sim/info.
+//
+// Choices where the reference marks the real behaviour unconfirmed or says nothing:
+//   - Approval requests without status return every request whatever its state (PENDING, APPROVED,
+//     WITHDRAWN_APPROVAL, REJECTED, WITHDRAWN_SUBMISSION); status filters to one of the three listable
+//     states. Default order is by dateRange.start ascending; sort-column (ID, USER_ID, START,
+//     UPDATED_AT) and sort-order (default DESCENDING when a column is given) are honoured.
+//   - Time-off policies default to status=ACTIVE; ARCHIVED and ALL as named. page > 1000 is a 400.
+//   - Workspace users default to status=ACTIVE (INACTIVE members hidden); memberships=WORKSPACE|ALL
+//     fills memberships[], otherwise it is [].
+//   - Time-entry start is inclusive and end exclusive, both on timeInterval.start; a fractional second
+//     rounds up. in-progress=true keeps only running entries, false only completed ones; hydrated is
+//     accepted and ignored. Config.AccountTimeZone reads start/end as wall clock in the key owner's
+//     zone, ignoring Z/offsets.
+//   - A workspace the key is not a member of answers 403 {"message":"Access Denied","code":3000};
+//     plan-gated routes answer PlanGateStatus (403 or 402) with code 3000.
+//   - page < 1 is a 400/3000 (the reference says never send it). Errors name the parameter.
+//   - Expense and category count and invoice total are the number of matching rows over all pages.
+//   - X-Addon-Token is accepted when it equals the API key, else 401/4017.
+//   - Every authenticated request costs a rate-limit token, including ones answered 4xx; requests that
+//     fail authentication do not. Chaos acts after authentication and rate limiting.
+//   - A truncated answer announces the full Content-Length and closes the connection half-way.
+//   - GroundTruth lists one id per record: the key owner is a member of every workspace and appears once
+//     per workspace in workspace_users.
+package clockifysim
