@@ -716,8 +716,11 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	var idsBy map[string][]string
 	get("/_sim/truth?ids=1", &idsBy)
-	if err := sameMultiset(idsBy[StreamTasks], sim.GroundTruth()[StreamTasks]); err != nil {
-		t.Errorf("truth ids: %v", err)
+	truth := sim.GroundTruth()
+	for _, st := range Streams {
+		if err := sameMultiset(idsBy[st], truth[st]); err != nil {
+			t.Errorf("truth ids of %s: %v", st, err)
+		}
 	}
 	var st Stats
 	get("/_sim/stats", &st)

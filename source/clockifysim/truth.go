@@ -18,7 +18,7 @@ func (s *Server) GroundTruth() map[string][]string {
 	for _, st := range Streams {
 		out[st] = []string{}
 	}
-	s.eachTruth(func(stream string, id string) { out[stream] = append(out[stream], id) }, nil)
+	s.eachTruth("", func(stream string, id string) { out[stream] = append(out[stream], id) }, nil)
 	return out
 }
 
@@ -28,12 +28,29 @@ func (s *Server) GroundTruthCounts() map[string]int {
 	for _, st := range Streams {
 		out[st] = 0
 	}
-	s.eachTruth(nil, func(stream string, n int) { out[stream] += n })
+	s.eachTruth("", nil, func(stream string, n int) { out[stream] += n })
 	return out
 }
 
-// eachTruth walks the ground truth, calling id per record or, if id is nil, count per list.
-func (s *Server) eachTruth(id func(stream, id string), count func(stream string, n int)) {
+// eachTruth walks the ground truth (of stream only, unless only is ""), calling id per record or, if id
+// is nil, count per list.
+func (s *Server) eachTruth(only string, id func(stream, id string), count func(stream string, n int)) {
+	if only != "" {
+		inner, innerCount := id, count
+		if inner != nil {
+			id = func(stream, x string) {
+				if stream == only {
+					inner(stream, x)
+				}
+			}
+		} else {
+			count = func(stream string, n int) {
+				if stream == only {
+					innerCount(stream, n)
+				}
+			}
+		}
+	}
 	items := func(stream string, list []item) {
 		if id == nil {
 			count(stream, len(list))
@@ -67,6 +84,9 @@ func (s *Server) eachTruth(id func(stream, id string), count func(stream string,
 		}
 		for _, u := range w.users {
 			ex := s.snapshot(u)
+			if only != "" && only != StreamTimeEntries {
+				continue
+			}
 			if id == nil {
 				count(StreamTimeEntries, u.n+len(ex))
 				continue
@@ -169,10 +189,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 200, s.GroundTruthCounts())
 			return
 		}
-		// Streamed so a million ids do not need a second copy as one JSON document.
+		// Streamed one stream at a time, so a million ids are never held in memory.
 		w.Header().Set("Content-Type", "application/json")
 		bw := bufio.NewWriterSize(w, 64<<10)
-		truth := s.GroundTruth()
 		bw.WriteByte('{')
 		for k, st := range Streams {
 			if k > 0 {
@@ -180,14 +199,16 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			}
 			bw.Write(appendString(nil, st))
 			bw.WriteString(":[")
-			for i, id := range truth[st] {
-				if i > 0 {
+			first := true
+			s.eachTruth(st, func(_, id string) {
+				if !first {
 					bw.WriteByte(',')
 				}
+				first = false
 				bw.WriteByte('"')
 				bw.WriteString(id)
 				bw.WriteByte('"')
-			}
+			}, nil)
 			bw.WriteByte(']')
 		}
 		bw.WriteString("}\n")
