@@ -750,3 +750,14 @@ func TestAdminRoutes(t *testing.T) {
 		t.Errorf("after admin add: %d entries", n)
 	}
 }
+
+func TestLatency(t *testing.T) {
+	cfg := Demo()
+	cfg.Latency = 40 * time.Millisecond
+	_, c := startSim(t, cfg)
+	t0 := time.Now()
+	c.get("/workspaces", nil).must(t, 200)
+	if d := time.Since(t0); d < 40*time.Millisecond {
+		t.Errorf("request with 40ms latency took %v", d)
+	}
+}
