@@ -461,7 +461,7 @@ func (b *bench) sourceRate(ctx context.Context) {
 		return
 	}
 	logf("(a) source read, page_size %d, all streams, stopped after %d s", b.o.ratePage, b.o.rateSeconds)
-	res, err := b.read(ctx, "source-rate", cfg, cat, time.Duration(b.o.rateSeconds)*time.Second)
+	res, err := b.read(ctx, "source-rate", cfg, cat, time.Duration(b.o.rateSeconds)*time.Second, nil)
 	if err != nil {
 		b.fail(id, "source rate run", err)
 		return
@@ -501,37 +501,60 @@ func (b *bench) throughput(ctx context.Context) {
 		b.fail(id, "throughput run", err)
 		return
 	}
-	cfg, cat, err := b.prepare(ctx, sim, "throughput", map[string]any{"requests_per_second": 0}, []string{"time_entries"})
-	if err != nil {
-		b.fail(id, "throughput run: preparing", err)
-		return
-	}
-	logf("(b) source read of time_entries (%d entries), limits off", truth["time_entries"])
-	res, err := b.read(ctx, "throughput", cfg, cat, 0)
-	if err != nil {
-		b.fail(id, "throughput run", err)
-		return
-	}
-	if res.exit != 0 {
-		b.fail(id, "throughput run", fmt.Errorf("source-clockify read exited with %d; errors %q; stderr: %s", res.exit, res.errors, tail(res.stderr, 1000)))
-		return
-	}
 	want := truth["time_entries"]
-	complete := res.records == want
-	b.add(id, "time_entries records read / ground truth", fmt.Sprintf("%d / %d", res.records, want), "equal", &complete)
-	rps := float64(res.records) / res.elapsed.Seconds()
-	okRPS := rps >= 100_000
-	b.add("b", fmt.Sprintf("records/s, limits off (%s wall, process start to exit)", res.elapsed.Round(time.Millisecond)), fmt.Sprintf("%.0f records/s", rps), ">= 100000", &okRPS)
-	if res.firstRecord > 0 {
-		steady := float64(res.records) / (res.elapsed - res.firstRecord).Seconds()
-		b.add("b", "records/s from the first record to exit", fmt.Sprintf("%.0f records/s", steady), "", nil)
+	// The first variant is the product as configured by default and carries the verdicts; the
+	// others show which knob moves the figures.
+	variants := []struct {
+		label string
+		extra map[string]any
+		env   []string
+	}{
+		{"defaults", nil, nil},
+		{"max_concurrency 2", map[string]any{"max_concurrency": 2}, nil},
+		{"defaults, GOMEMLIMIT=64MiB", nil, []string{"GOMEMLIMIT=64MiB"}},
 	}
-	b.add("b", "stdout volume", fmt.Sprintf("%.1f MiB (%.0f MiB/s)", float64(res.bytes)/(1<<20), float64(res.bytes)/(1<<20)/res.elapsed.Seconds()), "", nil)
-	mib := float64(res.maxRSS) / (1 << 20)
-	okRSS := res.maxRSS > 0 && mib < 100
-	b.add("c", fmt.Sprintf("peak RSS of source-clockify, %d entries (getrusage maxrss)", want), fmt.Sprintf("%.1f MiB", mib), "< 100 MiB", &okRSS)
-	if res.vmHWM > 0 {
-		b.add("c", "peak RSS cross-check (last /proc VmHWM sample)", fmt.Sprintf("%.1f MiB", float64(res.vmHWM)/(1<<20)), "", nil)
+	for i, v := range variants {
+		name := fmt.Sprintf("throughput-%d", i)
+		extra := map[string]any{"requests_per_second": 0}
+		for k, x := range v.extra {
+			extra[k] = x
+		}
+		cfg, cat, err := b.prepare(ctx, sim, name, extra, []string{"time_entries"})
+		if err != nil {
+			b.fail(id, "throughput run ("+v.label+"): preparing", err)
+			return
+		}
+		logf("(b) source read of time_entries (%d entries), limits off, %s", want, v.label)
+		res, err := b.read(ctx, name, cfg, cat, 0, v.env)
+		if err != nil {
+			b.fail(id, "throughput run ("+v.label+")", err)
+			return
+		}
+		if res.exit != 0 {
+			b.fail(id, "throughput run ("+v.label+")", fmt.Errorf("source-clockify read exited with %d; errors %q; stderr: %s", res.exit, res.errors, tail(res.stderr, 1000)))
+			return
+		}
+		complete := res.records == want
+		rps := float64(res.records) / res.elapsed.Seconds()
+		mib := float64(res.maxRSS) / (1 << 20)
+		if i > 0 {
+			b.add("b/c", v.label+": records/s, peak RSS, records/truth",
+				fmt.Sprintf("%.0f records/s, %.1f MiB, %d/%d", rps, mib, res.records, want), "", &complete)
+			continue
+		}
+		b.add(id, "time_entries records read / ground truth", fmt.Sprintf("%d / %d", res.records, want), "equal", &complete)
+		okRPS := rps >= 100_000
+		b.add("b", fmt.Sprintf("records/s, limits off (%s wall, process start to exit)", res.elapsed.Round(time.Millisecond)), fmt.Sprintf("%.0f records/s", rps), ">= 100000", &okRPS)
+		if res.firstRecord > 0 {
+			steady := float64(res.records) / (res.elapsed - res.firstRecord).Seconds()
+			b.add("b", "records/s from the first record to exit", fmt.Sprintf("%.0f records/s", steady), "", nil)
+		}
+		b.add("b", "stdout volume", fmt.Sprintf("%.1f MiB (%.0f MiB/s)", float64(res.bytes)/(1<<20), float64(res.bytes)/(1<<20)/res.elapsed.Seconds()), "", nil)
+		okRSS := res.maxRSS > 0 && mib < 100
+		b.add("c", fmt.Sprintf("peak RSS of source-clockify, %d entries (getrusage maxrss)", want), fmt.Sprintf("%.1f MiB", mib), "< 100 MiB", &okRSS)
+		if res.vmHWM > 0 {
+			b.add("c", "peak RSS cross-check (last /proc VmHWM sample)", fmt.Sprintf("%.1f MiB", float64(res.vmHWM)/(1<<20)), "", nil)
+		}
 	}
 }
 
@@ -591,9 +614,13 @@ type readResult struct {
 }
 
 // read runs source-clockify read, counting RECORD lines on stdout without decoding them. A
-// positive limit stops the process with SIGTERM after that long.
-func (b *bench) read(ctx context.Context, name, cfg, cat string, limit time.Duration) (*readResult, error) {
+// positive limit stops the process with SIGTERM after that long; env is added to the
+// inherited environment.
+func (b *bench) read(ctx context.Context, name, cfg, cat string, limit time.Duration, env []string) (*readResult, error) {
 	cmd := exec.CommandContext(ctx, b.source, "read", "--config", cfg, "--catalog", cat)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderrPath := filepath.Join(b.dir, name+".stderr")
 	ef, err := os.Create(stderrPath)
 	if err != nil {
