@@ -391,6 +391,11 @@ func (e *engine) do(j *job) {
 	} else if st == 401 {
 		e.setFatal(classify(err, r.desc.Name))
 	}
+	if err != nil && e.ctx.Err() != nil {
+		// Interrupted: the partition is neither done nor failed. Leaving it pending keeps its
+		// stream from being reported COMPLETE or claimed in a STATE; abort ends it INCOMPLETE.
+		return
+	}
 	for _, c := range r.children {
 		e.releaseProducer(c, j, err)
 	}
@@ -629,7 +634,7 @@ func (e *engine) partitionDone(j *job, err error) {
 				r.cursors[j.key] = pc.maxRaw
 			}
 		}
-	} else if e.ctx.Err() == nil {
+	} else {
 		r.failures = append(r.failures, classify(err, r.desc.Name))
 	}
 	r.pending--

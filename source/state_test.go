@@ -1,0 +1,255 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/source/clockifysim"
+)
+
+type entry struct {
+	ID           string `json:"id"`
+	UserID       string `json:"userId"`
+	WorkspaceID  string `json:"workspaceId"`
+	TimeInterval struct {
+		Start string `json:"start"`
+	} `json:"timeInterval"`
+}
+
+func (e entry) start(t testing.TB) time.Time {
+	ts, err := time.Parse(time.RFC3339Nano, e.TimeInterval.Start)
+	if err != nil {
+		t.Fatalf("entry %s start %q: %v", e.ID, e.TimeInterval.Start, err)
+	}
+	return ts
+}
+
+func entries(t testing.TB, res *result) []entry {
+	var out []entry
+	for _, r := range res.records() {
+		if r.Stream != sTimeEntries {
+			continue
+		}
+		var e entry
+		if err := json.Unmarshal(r.Data, &e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func lastStreamState(t testing.TB, res *result, stream string) streamState {
+	t.Helper()
+	var st streamState
+	found := false
+	for _, s := range res.states() {
+		if s.Stream.Descriptor.Name == stream {
+			st = streamState{}
+			if err := json.Unmarshal(s.Stream.StreamState, &st); err != nil {
+				t.Fatal(err)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no STATE for %s", stream)
+	}
+	return st
+}
+
+func TestIncrementalTimeEntries(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: airbyte.Incremental, sTags: airbyte.FullRefresh}, nil)
+	ctx := context.Background()
+
+	first := readCmd(t, ctx, New(), s.config(nil), cat, nil)
+	if first.code != 0 {
+		t.Fatalf("read 1: exit %d %+v", first.code, first.errors())
+	}
+	checkProtocol(t, first, []string{sTimeEntries, sTags})
+	e1 := entries(t, first)
+	if d := diffIDs(s.GroundTruth()[sTimeEntries], idsOf(e1)); d != "" {
+		t.Fatalf("first incremental read is not complete: %s", d)
+	}
+	st := lastStreamState(t, first, sTimeEntries)
+	// The cursor of every member is the newest start read for that member.
+	newest := map[string]time.Time{}
+	for _, e := range e1 {
+		k := e.WorkspaceID + "/" + e.UserID
+		if ts := e.start(t); ts.After(newest[k]) {
+			newest[k] = ts
+		}
+	}
+	if len(st.Cursors) != len(newest) {
+		t.Fatalf("state has %d cursors, read 1 saw %d members with entries: %v", len(st.Cursors), len(newest), st.Cursors)
+	}
+	for k, ts := range newest {
+		c, err := time.Parse(time.RFC3339Nano, st.Cursors[k])
+		if err != nil || !c.Equal(ts) {
+			t.Errorf("cursor %s = %q, want %s", k, st.Cursors[k], ts.Format(time.RFC3339))
+		}
+	}
+
+	// New work after the first sync.
+	ws := s.WorkspaceIDs()[0]
+	user := s.UserIDs(ws)[1]
+	added, err := s.AddTimeEntries(ws, user, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ResetStats()
+	second := readCmd(t, ctx, New(), s.config(nil), cat, first.finalStates())
+	if second.code != 0 {
+		t.Fatalf("read 2: exit %d %+v", second.code, second.errors())
+	}
+	checkProtocol(t, second, []string{sTimeEntries, sTags})
+	lookback := 7 * 24 * time.Hour
+	var want []string
+	for _, e := range e1 {
+		if !e.start(t).Before(newest[e.WorkspaceID+"/"+e.UserID].Add(-lookback)) {
+			want = append(want, e.ID)
+		}
+	}
+	want = append(want, added...)
+	e2 := entries(t, second)
+	for _, e := range e2 {
+		k := e.WorkspaceID + "/" + e.UserID
+		if c, ok := newest[k]; ok && e.start(t).Before(c.Add(-lookback)) {
+			t.Errorf("read 2 returned %s starting %s, before cursor %s minus the lookback", e.ID, e.TimeInterval.Start, c.Format(time.RFC3339))
+		}
+	}
+	if d := diffIDs(want, idsOf(e2)); d != "" {
+		t.Errorf("read 2 returned the wrong entries: %s", d)
+	}
+	if len(e2) >= len(e1) {
+		t.Errorf("read 2 re-read %d entries of %d; incremental did not narrow the window", len(e2), len(e1))
+	}
+	st2 := lastStreamState(t, second, sTimeEntries)
+	if got, _ := time.Parse(time.RFC3339Nano, st2.Cursors[ws+"/"+user]); !got.After(newest[ws+"/"+user]) {
+		t.Errorf("cursor of %s did not advance past the added entries: %s", user, st2.Cursors[ws+"/"+user])
+	}
+
+	// A cursor far in the future: no time entries, still a STATE.
+	future := streamState{Cursors: map[string]string{}}
+	for k := range st.Cursors {
+		future.Cursors[k] = "2999-01-01T00:00:00Z"
+	}
+	for _, w := range s.WorkspaceIDs() {
+		for _, u := range s.UserIDs(w) {
+			future.Cursors[w+"/"+u] = "2999-01-01T00:00:00Z"
+		}
+	}
+	fs, _ := json.Marshal(future)
+	third := readCmd(t, ctx, New(), s.config(nil), cat, []any{map[string]any{
+		"type": "STREAM", "stream": map[string]any{"stream_descriptor": map[string]any{"name": sTimeEntries}, "stream_state": json.RawMessage(fs)}}})
+	if third.code != 0 {
+		t.Fatalf("read 3: exit %d %+v", third.code, third.errors())
+	}
+	checkProtocol(t, third, []string{sTimeEntries, sTags})
+	if n := len(entries(t, third)); n != 0 {
+		t.Errorf("a far-future cursor returned %d time entries", n)
+	}
+	if st3 := lastStreamState(t, third, sTimeEntries); st3.Cursors[ws+"/"+user] != "2999-01-01T00:00:00Z" {
+		t.Errorf("far-future cursor not kept: %v", st3.Cursors)
+	}
+}
+
+func idsOf(es []entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func TestStartDateBoundsTimeEntries(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: airbyte.FullRefresh}, nil)
+	all := readCmd(t, context.Background(), New(), s.config(nil), cat, nil)
+	e := entries(t, all)
+	if len(e) < 10 {
+		t.Fatalf("only %d entries", len(e))
+	}
+	// The median start splits the entries.
+	starts := make([]time.Time, len(e))
+	for i := range e {
+		starts[i] = e[i].start(t)
+	}
+	mid := starts[0]
+	for _, ts := range starts {
+		if ts.Before(mid) {
+			mid = ts
+		}
+	}
+	var latest time.Time
+	for _, ts := range starts {
+		if ts.After(latest) {
+			latest = ts
+		}
+	}
+	mid = mid.Add(latest.Sub(mid) / 2).Truncate(time.Second)
+	var want []string
+	for i := range e {
+		if !starts[i].Before(mid) {
+			want = append(want, e[i].ID)
+		}
+	}
+	for _, mode := range []airbyte.SyncMode{airbyte.FullRefresh, airbyte.Incremental} {
+		c := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: mode}, nil)
+		res := readCmd(t, context.Background(), New(), s.config(map[string]any{"start_date": mid.Format(time.RFC3339)}), c, nil)
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d", mode, res.code)
+		}
+		if d := diffIDs(want, idsOf(entries(t, res))); d != "" {
+			t.Errorf("%s with start_date %s: %s", mode, mid.Format(time.RFC3339), d)
+		}
+	}
+}
+
+// TestStateForms feeds the same state in every form the platform writes.
+func TestStateForms(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: airbyte.Incremental}, nil)
+	first := readCmd(t, context.Background(), New(), s.config(nil), cat, nil)
+	total := len(entries(t, first))
+	st := first.finalStates()[0]
+	var sm struct {
+		Stream struct {
+			StreamState json.RawMessage `json:"stream_state"`
+		} `json:"stream"`
+	}
+	json.Unmarshal(st, &sm)
+	forms := map[string]any{
+		"stream array":   []json.RawMessage{st},
+		"wrapped":        []any{map[string]any{"type": "STATE", "state": st}},
+		"global":         map[string]any{"type": "GLOBAL", "global": map[string]any{"stream_states": []any{map[string]any{"stream_descriptor": map[string]any{"name": sTimeEntries}, "stream_state": sm.Stream.StreamState}}}},
+		"legacy object":  map[string]any{sTimeEntries: sm.Stream.StreamState},
+		"legacy wrapped": map[string]any{"type": "LEGACY", "data": map[string]any{sTimeEntries: sm.Stream.StreamState}},
+	}
+	for name, form := range forms {
+		res := readCmd(t, context.Background(), New(), s.config(nil), cat, form)
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d %+v", name, res.code, res.errors())
+		}
+		if n := len(entries(t, res)); n == 0 || n >= total {
+			t.Errorf("%s: %d entries of %d; the state was not applied", name, n, total)
+		}
+	}
+	for _, empty := range []string{"[]", "{}", "null", ""} {
+		res := readCmd(t, context.Background(), New(), s.config(nil), cat, empty)
+		if res.code != 0 || len(entries(t, res)) != total {
+			t.Errorf("state %q: exit %d, %d entries, want a full read of %d", empty, res.code, len(entries(t, res)), total)
+		}
+	}
+	// A state this source cannot read is reported and ignored: a full re-read loses nothing.
+	res := readCmd(t, context.Background(), New(), s.config(nil), cat, []any{map[string]any{"type": "STREAM",
+		"stream": map[string]any{"stream_descriptor": map[string]any{"name": sTimeEntries}, "stream_state": map[string]any{"cursors": "not a map"}}}})
+	if res.code != 0 || len(entries(t, res)) != total || !strings.Contains(strings.Join(res.logs("WARN"), "\n"), "ignoring a state") {
+		t.Errorf("unreadable state: exit %d, %d entries, warnings %q", res.code, len(entries(t, res)), res.logs("WARN"))
+	}
+}
