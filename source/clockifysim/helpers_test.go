@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"testing"
 )
 
@@ -24,7 +25,7 @@ type client struct {
 	base     string
 	key      string
 	hc       *http.Client
-	requests int
+	requests atomic.Int64
 }
 
 func startSim(t testing.TB, cfg Config) (*Server, *client) {
@@ -53,7 +54,7 @@ func (c *client) do(method, path string, q url.Values, headers map[string]string
 	for k, v := range headers {
 		req.Header[k] = append(req.Header[k], v) // raw: lets tests send non-canonical names
 	}
-	c.requests++
+	c.requests.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return answer{err: err}

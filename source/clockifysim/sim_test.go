@@ -556,7 +556,8 @@ func TestGroundTruthMatchesFullSync(t *testing.T) {
 			truth := sim.GroundTruth()
 			counts := sim.GroundTruthCounts()
 			for _, p := range tc.sizes {
-				c.requests = 0
+				c.requests.Store(0)
+				sim.ResetStats()
 				got, _ := c.fullSync(p)
 				for _, st := range Streams {
 					if err := sameMultiset(got[st], truth[st]); err != nil {
@@ -566,11 +567,12 @@ func TestGroundTruthMatchesFullSync(t *testing.T) {
 						t.Errorf("GroundTruthCounts[%s] %d != %d", st, counts[st], len(truth[st]))
 					}
 				}
-				if m := sim.MinimumRequests(p); c.requests != m {
-					t.Errorf("page-size %d: walk made %d requests, MinimumRequests says %d", p, c.requests, m)
+				if m := sim.MinimumRequests(p); int(c.requests.Load()) != m {
+					t.Errorf("page-size %d: walk made %d requests, MinimumRequests says %d", p, c.requests.Load(), m)
 				}
-				st := sim.Stats()
-				_ = st
+				if st := sim.Stats(); st.Requests != c.requests.Load() || st.Statuses[200] != st.Requests {
+					t.Errorf("stats count %d requests (%v), the client sent %d", st.Requests, st.Statuses, c.requests.Load())
+				}
 			}
 			for _, st := range Streams {
 				if tc.name == "demo" && len(truth[st]) == 0 {
@@ -759,5 +761,39 @@ func TestLatency(t *testing.T) {
 	c.get("/workspaces", nil).must(t, 200)
 	if d := time.Since(t0); d < 40*time.Millisecond {
 		t.Errorf("request with 40ms latency took %v", d)
+	}
+}
+
+// Concurrent readers and AddTimeEntries (run with -race).
+func TestConcurrentServingAndMutation(t *testing.T) {
+	sim, c := startSim(t, Demo())
+	ws := sim.WorkspaceIDs()[1]
+	u := sim.UserIDs(ws)[1]
+	te := "/workspaces/" + ws + "/user/" + u + "/time-entries"
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 20; i++ {
+				a := c.get(te, q("page-size", "100"))
+				if a.err != nil || a.status != 200 || !json.Valid(a.body) {
+					done <- errors.New("bad answer during mutation")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		if _, err := sim.AddTimeEntries(ws, u, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(c.walk(StreamTimeEntries, te, nil, 5000)); n != 250+40 {
+		t.Errorf("after 40 additions: %d entries", n)
 	}
 }
