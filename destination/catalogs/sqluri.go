@@ -135,3 +135,16 @@ func hasParam(q url.Values, key, value string) bool {
 	}
 	return false
 }
+
+// SQLitePath returns the database file of a (normalized or not) SQL catalog that uses SQLite.
+func (s Settings) SQLitePath() (string, bool) {
+	n, err := s.Normalized()
+	if err != nil || n.Catalog.Type != TypeSQL {
+		return "", false
+	}
+	t, err := parseSQLURI(n.Catalog.URI, "")
+	if err != nil || t.dialect != dialectSQLite {
+		return "", false
+	}
+	return t.path, true
+}
