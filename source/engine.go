@@ -564,6 +564,9 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 		}
 		pc.buf = addMissing(pc.buf, elem, fields)
 		pc.ends = append(pc.ends, len(pc.buf))
+		if len(pc.buf) >= flushBytes {
+			return e.flush(r, pc)
+		}
 		return nil
 	}
 	var err error
@@ -578,20 +581,8 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 		}
 		return 0, err
 	}
-	if j.emit && len(pc.ends) > 0 {
-		now := e.now().UnixMilli()
-		r.mu.Lock()
-		start := 0
-		for _, end := range pc.ends {
-			if err := e.out.Record(r.desc.Name, r.desc.Namespace, pc.buf[start:end], now); err != nil {
-				r.mu.Unlock()
-				return 0, err
-			}
-			start = end
-		}
-		r.since += int64(len(pc.ends))
-		r.total += int64(len(pc.ends))
-		r.mu.Unlock()
+	if err := e.flush(r, pc); err != nil {
+		return 0, err
 	}
 	for _, c := range r.children {
 		for _, id := range childIDs {
@@ -606,6 +597,34 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 		}
 	}
 	return count, nil
+}
+
+// flushBytes bounds the patched records a partition buffers before writing them, so a worker
+// holds a small slice of a page rather than a second copy of it.
+const flushBytes = 128 << 10
+
+// flush writes the buffered records of a partition. The stream lock makes the records and the
+// stream's record count move together, so a STATE never miscounts records written around it.
+func (e *engine) flush(r *streamRun, pc *pageCtx) error {
+	if len(pc.ends) == 0 {
+		return nil
+	}
+	now := e.now().UnixMilli()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := 0
+	for i, end := range pc.ends {
+		if err := e.out.Record(r.desc.Name, r.desc.Namespace, pc.buf[start:end], now); err != nil {
+			r.since += int64(i)
+			r.total += int64(i)
+			return err
+		}
+		start = end
+	}
+	r.since += int64(len(pc.ends))
+	r.total += int64(len(pc.ends))
+	pc.buf, pc.ends = pc.buf[:0], pc.ends[:0]
+	return nil
 }
 
 // releaseProducer ends the producer token a parent partition held on a child stream.

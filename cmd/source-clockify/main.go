@@ -5,13 +5,21 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/source"
 )
 
+// softMemoryLimit keeps the heap of a read near its working set (a few pages in flight per
+// worker) instead of letting the GC double it; GOMEMLIMIT overrides it.
+const softMemoryLimit = 64 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := airbyte.RunSource(ctx, source.New(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
