@@ -236,7 +236,12 @@ func syncOnce(ctx context.Context, source, dest string, p paths, incremental boo
 	done, complete, failures := 0, 0, []string{}
 	start := time.Now()
 	var total int64
-	ticker := time.NewTicker(time.Second)
+	// On a terminal the progress line rewrites itself every second; in a log, one line every 5 s.
+	tty, every, eol := isTerminal(os.Stderr), 5*time.Second, "\n"
+	if tty {
+		every, eol = time.Second, ""
+	}
+	ticker := time.NewTicker(every)
 	defer ticker.Stop()
 	stopProgress := make(chan struct{})
 	go func() {
@@ -244,7 +249,10 @@ func syncOnce(ctx context.Context, source, dest string, p paths, incremental boo
 			select {
 			case <-ticker.C:
 				mu.Lock()
-				fmt.Fprintf(os.Stderr, "\rdemo: %d/%d streams read, %d records, %.0f records/s   ", done, streams, total, float64(total)/time.Since(start).Seconds())
+				if tty {
+					fmt.Fprint(os.Stderr, "\r")
+				}
+				fmt.Fprintf(os.Stderr, "demo: %d/%d streams read, %d records, %.0f records/s   %s", done, streams, total, float64(total)/time.Since(start).Seconds(), eol)
 				mu.Unlock()
 			case <-stopProgress:
 				return
@@ -330,7 +338,10 @@ func syncOnce(ctx context.Context, source, dest string, p paths, incremental boo
 	dstErr := dst.Wait()
 	readErr := <-dstDone
 	close(stopProgress)
-	fmt.Fprintf(os.Stderr, "\rdemo: %d/%d streams read, %d records in %s                \n", done, streams, total, time.Since(start).Round(time.Millisecond))
+	if tty {
+		fmt.Fprint(os.Stderr, "\r")
+	}
+	fmt.Fprintf(os.Stderr, "demo: %d/%d streams read, %d records in %s                \n", done, streams, total, time.Since(start).Round(time.Millisecond))
 	switch {
 	case srcErr != nil:
 		return nil, fmt.Errorf("source-clockify read failed (%v); incomplete streams: %v", srcErr, failures)
@@ -454,6 +465,11 @@ func countRows(ctx context.Context, tbl *table.Table) (int64, error) {
 		rec.Release()
 	}
 	return n, nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func writeJSON(path string, v any) error {
