@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -22,9 +23,32 @@ func QuoteIdent(name string) string {
 
 // QuoteString returns a Snowflake single-quoted string literal. Snowflake reads backslash
 // escapes inside single quotes, so backslashes are doubled as well as single quotes.
+//
+// Control characters become escape sequences (\n, \r, \t, \xhh), so a statement stays on one
+// line whatever the value holds.
 func QuoteString(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\'':
+			b.WriteString("''")
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // UnquoteString reverses QuoteString (and reads Snowflake's other simple escapes), for tests
@@ -48,10 +72,26 @@ func UnquoteString(lit string) (string, error) {
 			switch body[i] {
 			case 'n':
 				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
 			case 't':
 				b.WriteByte('\t')
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
 			case '0':
 				b.WriteByte(0)
+			case 'x':
+				if i+2 >= len(body) {
+					return "", fmt.Errorf("short \\x escape in %s", lit)
+				}
+				v, err := strconv.ParseUint(body[i+1:i+3], 16, 8)
+				if err != nil {
+					return "", fmt.Errorf("bad \\x escape in %s", lit)
+				}
+				b.WriteByte(byte(v))
+				i += 2
 			default:
 				b.WriteByte(body[i])
 			}
@@ -65,7 +105,16 @@ func UnquoteString(lit string) (string, error) {
 // objectName renders a Snowflake object name. A plain identifier is upper-cased inside the
 // quotes, so it resolves exactly like the unquoted name users will type (clockify.time_entries
 // finds "CLOCKIFY"."TIME_ENTRIES"); any other name keeps its exact spelling.
+//
+// Control characters, which Snowflake identifiers cannot hold, become "_": the Snowflake name is
+// ours to choose, and CATALOG_TABLE_NAME keeps the exact catalog name.
 func objectName(name string, preserveCase bool) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, name)
 	if !preserveCase && simpleIdent.MatchString(name) {
 		return QuoteIdent(strings.ToUpper(name))
 	}
