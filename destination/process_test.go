@@ -262,6 +262,15 @@ func TestBadInput(t *testing.T) {
 			if got := project(h.rows("clockify", "items", "id"), "id"); !slices.Equal(got, []string{"1"}) {
 				t.Fatalf("rows after the failure: %v", got)
 			}
+			// The abandoned batch's files were removed: only referenced Parquet files remain.
+			tasks, err := h.table("clockify", "items").Scan().PlanFiles(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			parquet, _ := filepath.Glob(filepath.Join(h.dir, "*", "items", "data", "*.parquet"))
+			if len(parquet) != len(tasks) {
+				t.Errorf("%d Parquet files on disk, %d referenced: %v", len(parquet), len(tasks), parquet)
+			}
 		})
 	}
 	t.Run("invalid catalog", func(t *testing.T) {

@@ -348,6 +348,12 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 	b.rows++
 	st.received++
 	if st.dedup {
+		for _, i := range b.pkI {
+			if b.rb.cur[i].null {
+				// The row is already in the batch, but a failed sync never commits it.
+				return errNullKey{b.rb.cols[i].name}
+			}
+		}
 		b.track()
 	}
 	if b.rb.rows >= batchRows {
@@ -448,10 +454,16 @@ func (st *stream) abort() {
 	b.cancel()
 	close(b.ch)
 	<-b.done
-	for _, f := range b.files {
-		_ = f // orphaned data files stay on storage until orphan cleanup; no snapshot references them
-	}
 	b.rb.release()
+	// No snapshot references these files; removing them saves an orphan-file cleanup later.
+	// Failing to remove them is harmless, so errors are ignored.
+	if fs, err := st.tbl.FS(context.Background()); err == nil {
+		if rm, ok := fs.(interface{ Remove(string) error }); ok {
+			for _, f := range b.files {
+				_ = rm.Remove(f.FilePath())
+			}
+		}
+	}
 }
 
 // commit makes the open batch part of the table (or of the staging branch) in one catalog commit.
