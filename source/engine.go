@@ -20,6 +20,9 @@ import (
 // 100,000 pages of 5,000 is far beyond any real workspace.
 const maxPages = 100_000
 
+// maxZoneOffset is the largest distance of a time zone from UTC (UTC+14, Kiribati).
+const maxZoneOffset = 14 * time.Hour
+
 // stateEvery is the least time between two progress STATEs of one stream once its completed
 // list is long; short lists go out after every partition.
 const (
@@ -442,7 +445,10 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 	if d.cursor != nil {
 		if t, ok := e.startBound(r, j.key); ok {
 			pc.bound, pc.hasBound = t, true
-			q.Set("start", t.UTC().Format("2006-01-02T15:04:05Z"))
+			// Clockify reads the filter's wall clock in the account's time zone (UTC-12..+14),
+			// so ask from 14 h earlier and drop what precedes the bound here: the result is
+			// exact whatever the zone.
+			q.Set("start", t.Add(-maxZoneOffset).UTC().Format("2006-01-02T15:04:05Z"))
 		}
 	}
 

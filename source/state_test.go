@@ -253,3 +253,93 @@ func TestStateForms(t *testing.T) {
 		t.Errorf("unreadable state: exit %d, %d entries, warnings %q", res.code, len(entries(t, res)), res.logs("WARN"))
 	}
 }
+
+// TestStartFilterTimeZoneQuirk: with the server reading the start filter in the account's time
+// zone (here UTC-10), start_date and incremental windows still return exactly the entries at or
+// after the bound.
+func TestStartFilterTimeZoneQuirk(t *testing.T) {
+	for _, zone := range []string{"Pacific/Honolulu", "Pacific/Kiritimati", "Europe/Belgrade"} {
+		cfg := clockifysim.Demo()
+		cfg.AccountTimeZone = true
+		cfg.OwnerTimeZone = zone
+		s := startSim(t, cfg, nil)
+		cat := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: airbyte.FullRefresh}, nil)
+		all := entries(t, readCmd(t, context.Background(), New(), s.config(nil), cat, nil))
+		var lo, hi time.Time
+		for i, e := range all {
+			if ts := e.start(t); i == 0 || ts.Before(lo) {
+				lo = ts
+			}
+			if ts := e.start(t); ts.After(hi) {
+				hi = ts
+			}
+		}
+		// The bound is an entry's own start: a filter shifted later by the zone would lose it.
+		target := lo.Add(hi.Sub(lo) * 3 / 4)
+		bound := hi
+		for _, e := range all {
+			if ts := e.start(t); !ts.Before(target) && ts.Before(bound) {
+				bound = ts
+			}
+		}
+		var want []string
+		for _, e := range all {
+			if !e.start(t).Before(bound) {
+				want = append(want, e.ID)
+			}
+		}
+		res := readCmd(t, context.Background(), New(), s.config(map[string]any{"start_date": bound.Format(time.RFC3339)}), cat, nil)
+		if d := diffIDs(want, idsOf(entries(t, res))); d != "" {
+			t.Errorf("%s: start_date %s: %s", zone, bound.Format(time.RFC3339), d)
+		}
+	}
+}
+
+// TestNamespaceAndWorkspaceSelection: the catalog's namespace is copied to records and states,
+// and workspace_id limits the read to that workspace.
+func TestNamespaceAndWorkspaceSelection(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	ws := s.WorkspaceIDs()[1]
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sWorkspaces: airbyte.FullRefresh, sTags: airbyte.FullRefresh, sTasks: airbyte.FullRefresh}, nil)
+	for i := range cat.Streams {
+		cat.Streams[i].Stream.Namespace = "clockify_raw"
+	}
+	res := readCmd(t, context.Background(), New(), s.config(map[string]any{"workspace_id": ws}), cat, nil)
+	if res.code != 0 {
+		t.Fatalf("exit %d %+v", res.code, res.errors())
+	}
+	recs := res.records()
+	if len(recs) == 0 {
+		t.Fatal("no records")
+	}
+	for _, r := range recs {
+		if r.Namespace == nil || *r.Namespace != "clockify_raw" {
+			t.Fatalf("record of %s has namespace %v", r.Stream, r.Namespace)
+		}
+		var x struct {
+			ID          string `json:"id"`
+			WorkspaceID string `json:"workspaceId"`
+		}
+		json.Unmarshal(r.Data, &x)
+		if r.Stream == sWorkspaces && x.ID != ws || r.Stream != sWorkspaces && x.WorkspaceID != ws {
+			t.Fatalf("record of %s from another workspace: %.200s", r.Stream, r.Data)
+		}
+	}
+	for _, st := range res.states() {
+		if st.Stream.Descriptor.Namespace != "clockify_raw" {
+			t.Fatalf("state of %s without the namespace", st.Stream.Descriptor.Name)
+		}
+	}
+	for _, tr := range res.traces() {
+		if tr.StreamStatus != nil && tr.StreamStatus.Descriptor.Namespace != "clockify_raw" {
+			t.Fatalf("status of %s without the namespace", tr.StreamStatus.Descriptor.Name)
+		}
+	}
+	if n := len(idsByStream(t, recs)[sWorkspaces]); n != 1 {
+		t.Errorf("%d workspace records, want 1", n)
+	}
+	res = readCmd(t, context.Background(), New(), s.config(map[string]any{"workspace_ids": []string{ws, "ffffffffffffffffffffffff"}}), cat, nil)
+	if res.code == 0 || len(res.errors()) == 0 || !strings.Contains(res.errors()[0].Error.Message, "ffffffffffffffffffffffff") {
+		t.Errorf("an unknown workspace id: exit %d, errors %+v", res.code, res.errors())
+	}
+}
