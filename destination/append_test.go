@@ -66,6 +66,13 @@ func TestAppendTypesAndMeta(t *testing.T) {
 		t.Errorf("second echo %s", st[1])
 	}
 	tbl := h.table("clockify", "users")
+	logged := strings.Join(out, "\n")
+	if !strings.Contains(logged, "table clockify.users: metadata "+tbl.MetadataLocation()+", 2 rows") {
+		t.Errorf("no LOG with the metadata location and row count:\n%s", logged)
+	}
+	if !strings.Contains(logged, "Snowflake statements for clockify.users") {
+		t.Errorf("no Snowflake hand-off LOG:\n%s", logged)
+	}
 	if got := tbl.CurrentSnapshot().Summary.Properties[SummaryCheckpoint]; got != "12" {
 		t.Errorf("snapshot checkpoint = %q, want 12", got)
 	}

@@ -300,3 +300,19 @@ func TestLongLines(t *testing.T) {
 		t.Fatalf("a 3 MiB value did not round-trip")
 	}
 }
+
+func TestSnowflakeSubcommand(t *testing.T) {
+	h := newHarness(t)
+	h.mustWrite(catalogFor("items", itemsSchema, "append", "", "", 1, 0), lines(item(1, "a", 1), state("items", 1, 1)))
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfgPath, h.config(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary(t), "snowflake", "--config", cfgPath).Output()
+	if err != nil {
+		t.Fatalf("snowflake subcommand: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "ICEBERG TABLE") || !strings.Contains(strings.ToUpper(string(out)), "ITEMS") {
+		t.Fatalf("snowflake output lacks the items table:\n%s", out)
+	}
+}

@@ -15,8 +15,10 @@ import (
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/destination/snowflake"
 )
 
 // Snapshot summary keys written with every commit.
@@ -276,10 +278,12 @@ func (s *session) finish(ctx context.Context) error {
 	if err := s.echoIfClean(); err != nil {
 		return err
 	}
+	var touched []*table.Table
 	for _, st := range s.streams {
 		if st.tbl == nil {
 			continue
 		}
+		touched = append(touched, st.tbl)
 		rows := "0"
 		if snap := st.tbl.CurrentSnapshot(); snap != nil && snap.Summary != nil {
 			if v, ok := snap.Summary.Properties["total-records"]; ok {
@@ -289,6 +293,7 @@ func (s *session) finish(ctx context.Context) error {
 		s.out.Log(airbyte.LogInfo, "table %s: metadata %s, %s rows, %d rows written in this sync",
 			strings.Join(st.ident, "."), st.tbl.MetadataLocation(), rows, st.committed)
 	}
+	snowflake.LogAfterSync(s.out, s.cfg.Settings, touched, snowflake.Options{})
 	return nil
 }
 

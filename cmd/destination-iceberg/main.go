@@ -1,4 +1,7 @@
 // Command destination-iceberg is the Airbyte destination writing Iceberg tables for Snowflake.
+//
+//	destination-iceberg spec | check --config C | write --config C --catalog K < records
+//	destination-iceberg snowflake --config C [options]   prints the Snowflake statements
 package main
 
 import (
@@ -9,11 +12,17 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination"
+	"github.com/clockberg/clockberg/destination/snowflake"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := airbyte.RunDestination(ctx, destination.New(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "snowflake" {
+		code = snowflake.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		code = airbyte.RunDestination(ctx, destination.New(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
