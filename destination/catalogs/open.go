@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
@@ -74,7 +75,12 @@ func (s Settings) IOProps() iceberg.Properties {
 			p[k] = v
 		}
 	}
-	switch st.Type {
+	typ := strings.ToLower(st.Type)
+	if typ == "" {
+		// Not normalized yet: the warehouse scheme decides, as Normalized would.
+		typ = storageForScheme(warehouseScheme(s.Warehouse))
+	}
+	switch typ {
 	case StorageS3:
 		set(iceio.S3Region, st.Region)
 		set(iceio.S3EndpointURL, st.Endpoint)

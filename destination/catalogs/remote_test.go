@@ -337,3 +337,10 @@ func TestRESTTablesUseStorageProps(t *testing.T) {
 		t.Errorf("S3 request %q: want path style, key AKIDS3, region eu-west-1", r)
 	}
 }
+
+func TestIOPropsBeforeNormalizing(t *testing.T) {
+	s := Settings{Warehouse: "s3://b/w", Storage: StorageSettings{Region: "us-east-2", AccessKeyID: "AK", SecretAccessKey: "SK"}}
+	if p := s.IOProps(); p[iceio.S3Region] != "us-east-2" || p[iceio.S3AccessKeyID] != "AK" {
+		t.Errorf("IOProps of raw settings: %v", p)
+	}
+}

@@ -200,6 +200,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := Build(n, refs, o)
 	if err != nil {
+		if strings.Contains(err.Error(), "not under the storage base") {
+			return fail("%v (set --storage-base to the external volume's STORAGE_BASE_URL)", err)
+		}
 		return fail("%v", err)
 	}
 	if _, err := io.WriteString(stdout, p.SQL()); err != nil {
