@@ -224,8 +224,7 @@ func TestDiscover(t *testing.T) {
 			if !ok {
 				t.Errorf("%s: primary key %v not in schema properties", s.Name, pk)
 			}
-			if strings.Contains(strings.Join(strings.Fields(strings.Trim(strings.ReplaceAll(toString(ty), ",", " "), "[]")), " "), "object") ||
-				strings.Contains(toString(ty), "array") {
+			if ts := toString(ty); strings.Contains(ts, "object") || strings.Contains(ts, "array") {
 				t.Errorf("%s: primary key type %v", s.Name, ty)
 			}
 		}

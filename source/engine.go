@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,19 +89,20 @@ type streamRun struct {
 	children    []*streamRun
 	pageSize    atomic.Int64
 
-	mu           sync.Mutex
-	running      bool
-	finished     bool
-	pending      int   // partitions queued or running, plus parent partitions that may add more
-	since        int64 // records since the last STATE
-	total        int64
-	completed    map[string]bool
-	cursors      map[string]string
-	cursorTimes  map[string]time.Time
-	failures     []*airbyte.Error
-	lastState    time.Time
-	lastThrottle time.Time
-	began        time.Time
+	mu            sync.Mutex
+	running       bool
+	finished      bool
+	pending       int   // partitions queued or running, plus parent partitions that may add more
+	since         int64 // records since the last STATE
+	total         int64
+	completed     map[string]bool
+	cursors       map[string]string
+	cursorTimes   map[string]time.Time
+	failures      []*airbyte.Error
+	lastState     time.Time
+	lastStateJSON []byte
+	lastThrottle  time.Time
+	began         time.Time
 }
 
 type job struct {
@@ -577,7 +579,7 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 	}
 	var err error
 	if d.body == singleObject {
-		err = handle(body)
+		err = handle(bytes.TrimSpace(body))
 	} else {
 		err = eachElement(recs, handle)
 	}
@@ -705,10 +707,15 @@ func (e *engine) stateLocked(r *streamRun, done bool) {
 	if err != nil {
 		panic(err) // plain strings and maps; cannot fail
 	}
+	// The same progress twice would tell the platform nothing new; records written since belong
+	// to unfinished partitions and are counted by the next state that claims them.
+	if !done && bytes.Equal(b, r.lastStateJSON) {
+		return
+	}
 	if e.out.State(r.desc, b, r.since) == nil {
 		r.since = 0
 	}
-	r.lastState = e.now()
+	r.lastState, r.lastStateJSON = e.now(), b
 }
 
 // finishLocked ends a stream whose last partition is done: final STATE, then COMPLETE, or the
