@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -180,5 +181,75 @@ func TestNoKeyInOutput(t *testing.T) {
 	}
 	if total < 10000 {
 		t.Fatalf("only %d bytes of output scanned; the commands did not run", total)
+	}
+}
+
+// TestStreamFailureIsolated: a request Clockify refuses fails its stream (and the streams that
+// hang from it) with a TRACE ERROR naming the stream and the path; the others complete and the
+// read exits non-zero at the end.
+func TestStreamFailureIsolated(t *testing.T) {
+	cfg := clockifysim.Demo()
+	var target string
+	refuse := rewrite(func(r *http.Request) bool {
+		return strings.HasPrefix(r.URL.Path, "/api/v1/workspaces/"+target+"/") &&
+			(strings.HasSuffix(r.URL.Path, "/tags") || strings.HasSuffix(r.URL.Path, "/projects") || strings.Contains(r.URL.Path, "/user/"))
+	}, func(status int, body []byte) (int, []byte) {
+		if status != 200 {
+			return status, body
+		}
+		return 400, []byte(`{"message":"Simulated refusal","code":3000}`)
+	})
+	s := startSim(t, cfg, refuse)
+	target = s.WorkspaceIDs()[1]
+	res := readCmd(t, context.Background(), New(), s.config(nil), configuredCatalog(t, nil, nil), nil)
+	if res.code == 0 {
+		t.Fatal("exit 0 although streams failed")
+	}
+	failed := map[string]string{}
+	for _, e := range res.errors() {
+		if e.Error.Stream == nil {
+			t.Fatalf("TRACE ERROR without a stream: %+v", e.Error)
+		}
+		failed[e.Error.Stream.Name] = e.Error.Message
+	}
+	for _, n := range []string{sTags, sProjects, sTasks, sTimeEntries} {
+		msg, ok := failed[n]
+		if !ok {
+			t.Errorf("no TRACE ERROR for %s; errors %v", n, failed)
+			continue
+		}
+		if !strings.Contains(msg, target) {
+			t.Errorf("error of %s does not name the workspace/path: %s", n, msg)
+		}
+	}
+	if len(failed) != 4 {
+		t.Errorf("failed streams %v, want exactly tags, projects, tasks, time_entries", failed)
+	}
+	for name, seq := range res.statuses() {
+		want := "COMPLETE"
+		if _, bad := failed[name]; bad {
+			want = "INCOMPLETE"
+		}
+		if seq[len(seq)-1] != want {
+			t.Errorf("stream %s ended %s, want %s", name, seq[len(seq)-1], want)
+		}
+	}
+	// Partitions that did succeed were delivered and are claimed by the last good state.
+	got := idsByStream(t, res.records())
+	truth := s.GroundTruth()
+	if d := diffIDs(truth[sClients], got[sClients]); d != "" {
+		t.Errorf("clients: %s", d)
+	}
+	if len(got[sTags]) == 0 {
+		t.Error("the tags of the healthy workspace are missing")
+	}
+	var tagState streamState
+	for _, st := range res.states() {
+		if st.Stream.Descriptor.Name == sTags {
+			json.Unmarshal(st.Stream.StreamState, &tagState)
+		}
+	}
+	if tagState.Done || len(tagState.Completed) != 1 || tagState.Completed[0] == target {
+		t.Errorf("last tags state %+v; want the healthy workspace only, not done", tagState)
 	}
 }
