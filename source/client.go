@@ -3,9 +3,17 @@ package source
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/source/clockify"
+)
+
+// checkAttempts and checkElapsed keep check well inside the platform's time budget when the
+// host is down or wrong; a read uses the client's larger defaults.
+const (
+	checkAttempts = 3
+	checkElapsed  = 30 * time.Second
 )
 
 func newClient(s *settings, out *airbyte.Writer) (*clockify.Client, error) {
@@ -14,6 +22,9 @@ func newClient(s *settings, out *airbyte.Writer) (*clockify.Client, error) {
 		APIKey:               s.apiKey,
 		RequestsPerSecond:    s.rps,
 		MaxRequestsPerSecond: s.maxRPS,
+	}
+	if out == nil {
+		o.MaxAttempts, o.MaxElapsed = checkAttempts, checkElapsed
 	}
 	if s.rps == 0 {
 		o.RequestsPerSecond = clockify.Unlimited

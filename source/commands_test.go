@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/schemas"
@@ -264,6 +266,21 @@ func TestCheck(t *testing.T) {
 	res = check(s.config(map[string]any{"workspace_ids": []string{"000000000000000000000000"}}))
 	if st := connStatus(t, res); res.code != 0 || st.Status != airbyte.StatusFailed || !strings.Contains(st.Message, "000000000000000000000000") {
 		t.Fatalf("check with an unknown workspace: exit %d status %+v", res.code, st)
+	}
+	// Nothing listens on a closed loopback port: FAILED naming api_url, after a bounded retry.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	start := time.Now()
+	res = check(map[string]any{"api_key": "k", "api_url": dead})
+	if st := connStatus(t, res); res.code != 0 || st.Status != airbyte.StatusFailed || !strings.Contains(st.Message, "api_url") {
+		t.Fatalf("check against a dead host: exit %d status %+v", res.code, st)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("check against a dead host took %s", d)
 	}
 	res = check(map[string]any{"api_key": "k", "api_url": "http://example.com"})
 	if st := connStatus(t, res); res.code != 0 || st.Status != airbyte.StatusFailed || !strings.Contains(st.Message, "plain http") {
