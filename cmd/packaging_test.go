@@ -741,3 +741,101 @@ func TestStaticBinaries(t *testing.T) {
 		})
 	}
 }
+
+// dockerignored reports whether .dockerignore excludes rel (slash-separated, relative to the
+// context root). It understands the subset the file uses: comments, plain paths, globs and a
+// leading **/; negations are refused so this check never silently misreads the file.
+func dockerignored(rel string, patterns []string) (bool, error) {
+	for _, p := range patterns {
+		if strings.HasPrefix(p, "!") {
+			return false, fmt.Errorf(".dockerignore negation %q is not understood by this test", p)
+		}
+		p = strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
+		anyDir := strings.HasPrefix(p, "**/")
+		p = strings.TrimPrefix(p, "**/")
+		segs := strings.Split(rel, "/")
+		for i := range segs {
+			if i > 0 && !anyDir {
+				break
+			}
+			// A pattern matching a directory excludes everything below it.
+			for j := i + 1; j <= len(segs); j++ {
+				if ok, err := path.Match(p, strings.Join(segs[i:j], "/")); err != nil {
+					return false, fmt.Errorf(".dockerignore pattern %q: %w", p, err)
+				} else if ok {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+func dockerignorePatterns(raw []byte) []string {
+	var ps []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			ps = append(ps, l)
+		}
+	}
+	return ps
+}
+
+// TestDockerContextHasEverythingTheBuildNeeds: every Go and embedded file of every package the
+// three mains depend on, plus go.mod and go.sum, must survive .dockerignore, or the image build
+// fails with a missing package or, worse, an empty embed.
+func TestDockerContextHasEverythingTheBuildNeeds(t *testing.T) {
+	abs, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns := dockerignorePatterns(readRepoFile(t, ".dockerignore"))
+	cmd := exec.Command("go", "list", "-deps", "-f",
+		`{{if not .Standard}}{{.Dir}}|{{join .GoFiles ","}}|{{join .EmbedFiles ","}}{{end}}`,
+		"./cmd/source-clockify", "./cmd/destination-iceberg", "./cmd/clockify-sim")
+	cmd.Dir = abs
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	needed := []string{"go.mod", "go.sum"}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.Split(line, "|")
+		if len(parts) != 3 || !strings.HasPrefix(parts[0], abs+string(filepath.Separator)) {
+			continue // a dependency from the module cache, fetched by go mod download
+		}
+		dir := filepath.ToSlash(strings.TrimPrefix(parts[0], abs+string(filepath.Separator)))
+		for _, f := range strings.Split(parts[1]+","+parts[2], ",") {
+			if f != "" {
+				needed = append(needed, dir+"/"+f)
+			}
+		}
+	}
+	if len(needed) < 20 {
+		t.Fatalf("only %d files found for the three mains; go list output changed?\n%s", len(needed), out)
+	}
+	for _, f := range needed {
+		ign, err := dockerignored(f, patterns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ign {
+			t.Errorf(".dockerignore excludes %s, which the image build needs", f)
+		}
+	}
+	for _, c := range []struct {
+		rel  string
+		want bool
+	}{
+		{"bench/run.sh", true}, {"interop/x/y.py", true}, {".git/HEAD", true}, {"source.test", true},
+		{"destination/x/y.test", true}, {"schemas/tags.json", false}, {"cmd/source-clockify/main.go", false},
+	} {
+		if got, err := dockerignored(c.rel, patterns); err != nil || got != c.want {
+			t.Errorf("dockerignored(%q) = %v, %v; want %v", c.rel, got, err, c.want)
+		}
+	}
+	if got, _ := dockerignored("schemas/tags.json", append(patterns, "**/*.json")); !got {
+		t.Error("a **/*.json pattern was not seen to exclude schemas/tags.json; the check is blind")
+	}
+	t.Logf("%d files of the build context checked against %d patterns", len(needed), len(patterns))
+}
