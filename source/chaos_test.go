@@ -86,3 +86,39 @@ func TestPageSizeStepDown(t *testing.T) {
 		t.Errorf("%d requests rejected, want 3; the smaller size should be remembered per endpoint", n)
 	}
 }
+
+// TestRateLimitedByServer: a source configured faster than the server allows meets 429s (with
+// empty bodies, no Retry-After), slows down, reports RATE_LIMITED and still returns everything.
+func TestRateLimitedByServer(t *testing.T) {
+	cfg := clockifysim.Demo()
+	cfg.RateLimit, cfg.Burst, cfg.EmptyTooManyBody = 25, 3, true
+	s := startSim(t, cfg, nil)
+	res := readCmd(t, context.Background(), New(), s.config(map[string]any{"page_size": 50, "requests_per_second": 60, "max_requests_per_second": 80}), configuredCatalog(t, nil, nil), nil)
+	if res.code != 0 {
+		t.Fatalf("exit %d, errors %+v", res.code, res.errors())
+	}
+	checkProtocol(t, res, schemas.Names())
+	got := idsByStream(t, res.records())
+	for n, want := range s.GroundTruth() {
+		if d := diffIDs(want, got[n]); d != "" {
+			t.Errorf("stream %s: %s", n, d)
+		}
+	}
+	st := s.Stats()
+	if st.TooMany == 0 {
+		t.Fatalf("the server never answered 429; the test does not exercise rate limiting (%d requests)", st.Requests)
+	}
+	limited := 0
+	for _, tr := range res.traces() {
+		if tr.StreamStatus != nil && tr.StreamStatus.Status == "RUNNING" && len(tr.StreamStatus.Reasons) > 0 {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("no RATE_LIMITED status although the server answered 429")
+	}
+	if !strings.Contains(strings.Join(res.logs(""), "\n"), "rate") {
+		t.Error("no log line about the request rate")
+	}
+	t.Logf("%d requests, %d answered 429, %d RATE_LIMITED statuses", st.Requests, st.TooMany, limited)
+}
