@@ -88,3 +88,26 @@ func TestAppendTwoSyncs(t *testing.T) {
 		t.Fatalf("rows = %v", got)
 	}
 }
+
+func TestRecordEnvelopeVariants(t *testing.T) {
+	h := newHarness(t)
+	cc := `{"streams":[{"stream":{"name":"wé\"ird","namespace":"ns1","json_schema":{"type":"object","properties":{"id":{"type":"integer"}}},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`
+	out := h.mustWrite(cc, lines(
+		`{"type":"RECORD","record":{"namespace":"ns1","stream":"w\u00e9\"ird","data":{"id":1},"emitted_at":1.7e12,"meta":{"changes":[{"field":"big","change":"TRUNCATED","reason":"SOURCE_RECORD_SIZE_LIMITATION"}]}}}`,
+		`{"record":{"stream":"wé\"ird","namespace":"ns1","emitted_at":1700000000001,"data":{ "id" : 2 }},"type":"RECORD","unknown":[1,{"a":2}]}`,
+		`{"type":"LOG","log":{"level":"INFO","message":"ignored"}}`,
+		`{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"wé\"ird","namespace":"ns1"},"stream_state":{}},"id":1,"extra":{"keep":true}},"top":1}`,
+	))
+	got := project(h.rows("ns1", `wé"ird`, "id"), "id", "_airbyte_extracted_at", "_airbyte_meta")
+	want := []string{
+		`1|2023-11-14T22:13:20Z|{"sync_id":null,"changes":[{"field":"big","change":"TRUNCATED","reason":"SOURCE_RECORD_SIZE_LIMITATION"}]}`,
+		`2|2023-11-14T22:13:20.001Z|{"sync_id":null,"changes":[]}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n got %q\nwant %q", got, want)
+	}
+	st := states(out)
+	if len(st) != 1 || !strings.Contains(st[0], `"extra":{"keep":true}`) || !strings.Contains(st[0], `"top":1`) || !strings.Contains(st[0], `"destinationStats":{"recordCount":2.0}`) {
+		t.Errorf("echo %v", st)
+	}
+}
