@@ -155,7 +155,13 @@ func run(ctx context.Context, o options) int {
 	}
 	if simErr == nil {
 		if o.want("a0") {
-			b.clientRate(ctx)
+			b.clientRate(ctx, "a0", "client alone", 0, nil, true)
+			// The AIMD controller earns its keep when its ceiling is above the server's limit
+			// (a key on a stricter plan, a user raising max_requests_per_second): informative.
+			if !o.quick {
+				b.clientRate(ctx, "a0", "client alone, ceiling 15 req/s", 15, nil, false)
+				b.clientRate(ctx, "a0", "client alone, sim bucket 1", 0, []string{"--burst", "1"}, false)
+			}
 		}
 		if srcErr == nil && o.want("a") {
 			b.sourceRate(ctx)
@@ -338,15 +344,19 @@ func (s *simStats) figures() (rateFigures, error) {
 	return f, nil
 }
 
-func (b *bench) rateRows(id, who string, f rateFigures) {
+func (b *bench) rateRows(id, who string, f rateFigures, verdicts bool) {
 	okRate := f.sustained >= 9
 	share := 0.0
 	if f.total > 0 {
 		share = float64(f.tooMany) / float64(f.total)
 	}
 	okShare := share < 0.05
-	b.add(id, who+": sustained request rate after 10 s", fmt.Sprintf("%.2f req/s over %d s", f.sustained, f.window), ">= 9 req/s", &okRate)
-	b.add(id, who+": 429 share", fmt.Sprintf("%.2f %% (%d of %d)", 100*share, f.tooMany, f.total), "< 5 %", &okShare)
+	pr, ps := &okRate, &okShare
+	if !verdicts {
+		pr, ps = nil, nil
+	}
+	b.add(id, who+": sustained request rate after 10 s", fmt.Sprintf("%.2f req/s over %d s", f.sustained, f.window), ">= 9 req/s", pr)
+	b.add(id, who+": 429 share", fmt.Sprintf("%.2f %% (%d of %d)", 100*share, f.tooMany, f.total), "< 5 %", ps)
 	b.add(id, who+": abandoned (499) / 5xx answers", fmt.Sprintf("%d / %d", f.abandoned, f.serverErrs), "", nil)
 }
 
@@ -354,43 +364,48 @@ func (b *bench) rateRows(id, who string, f rateFigures) {
 
 // clientRate drives clockify.Client with several goroutines for the run length, so the rate
 // controller is measured apart from whatever the engine does between requests.
-func (b *bench) clientRate(ctx context.Context) {
-	const id = "a0"
-	sim, err := b.startSim(ctx, "client-rate", "--preset", "demo", "--rps", "10", "--latency", "200ms")
+func (b *bench) clientRate(ctx context.Context, id, who string, ceiling float64, simArgs []string, verdicts bool) {
+	name := fmt.Sprintf("client-rate-%d", len(b.rows))
+	sim, err := b.startSim(ctx, name, append([]string{"--preset", "demo", "--rps", "10", "--latency", "200ms"}, simArgs...)...)
 	if err != nil {
-		b.fail(id, "client rate run", err)
+		b.fail(id, who, err)
 		return
 	}
 	defer sim.stop()
+	rateLog, err := os.Create(filepath.Join(b.dir, name+".client.log"))
+	if err != nil {
+		b.fail(id, who, err)
+		return
+	}
+	defer rateLog.Close()
 	var mu sync.Mutex
-	var rateLog []string
-	c, err := clockify.New(clockify.Options{BaseURL: sim.base, APIKey: simKey,
+	c, err := clockify.New(clockify.Options{BaseURL: sim.base, APIKey: simKey, MaxRequestsPerSecond: ceiling,
 		Logf: func(level, format string, args ...any) {
 			mu.Lock()
-			rateLog = append(rateLog, level+" "+fmt.Sprintf(format, args...))
+			fmt.Fprintf(rateLog, "%s %s %s\n", time.Now().Format("15:04:05.000"), level, fmt.Sprintf(format, args...))
 			mu.Unlock()
 		}})
 	if err != nil {
-		b.fail(id, "client rate run", err)
+		b.fail(id, who, err)
 		return
 	}
 	wsResp, err := c.Get(ctx, "/workspaces", nil)
 	if err != nil {
-		b.fail(id, "client rate run: listing workspaces", err)
+		b.fail(id, who+": listing workspaces", err)
 		return
 	}
 	var wss []struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(wsResp.Body, &wss); err != nil || len(wss) == 0 {
-		b.fail(id, "client rate run: listing workspaces", fmt.Errorf("no workspace in %q (%v)", tail(string(wsResp.Body), 200), err))
+		b.fail(id, who+": listing workspaces", fmt.Errorf("no workspace in %q (%v)", tail(string(wsResp.Body), 200), err))
 		return
 	}
 	if err := sim.admin(ctx, http.MethodPost, "/_sim/reset-stats", nil); err != nil {
-		b.fail(id, "client rate run", err)
+		b.fail(id, who, err)
 		return
 	}
-	logf("(a0) client alone: %d goroutines for %d s against 10 req/s, 200 ms latency", 6, b.o.rateSeconds)
+	logf("(a0) %s: %d goroutines for %d s against 10 req/s, 200 ms latency", who, 6, b.o.rateSeconds)
 	runCtx, cancel := context.WithTimeout(ctx, time.Duration(b.o.rateSeconds)*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -416,17 +431,17 @@ func (b *bench) clientRate(ctx context.Context) {
 	wg.Wait()
 	var st simStats
 	if err := sim.admin(ctx, http.MethodGet, "/_sim/stats", &st); err != nil {
-		b.fail(id, "client rate run", err)
+		b.fail(id, who, err)
 		return
 	}
 	f, err := st.figures()
 	if err != nil {
-		b.fail(id, "client rate run", err)
+		b.fail(id, who, err)
 		return
 	}
-	b.rateRows(id, "client alone, 6 goroutines", f)
+	b.rateRows(id, who, f, verdicts)
 	cs := c.Stats()
-	b.add(id, "client alone: rate cuts / increases / final limit", fmt.Sprintf("%d / %d / %.1f req/s", cs.RateCuts, cs.RateIncreases, cs.Rate), "", nil)
+	b.add(id, who+": rate cuts / increases / final limit", fmt.Sprintf("%d / %d / %.1f req/s", cs.RateCuts, cs.RateIncreases, cs.Rate), "", nil)
 	n := 0
 	failed.Range(func(k, _ any) bool {
 		if n < 3 {
@@ -436,7 +451,11 @@ func (b *bench) clientRate(ctx context.Context) {
 		return true
 	})
 	if n > 0 {
-		b.add(id, "client alone: requests that gave up", strconv.Itoa(n)+" distinct errors", "0", ptr(false))
+		var v *bool
+		if verdicts {
+			v = ptr(false)
+		}
+		b.add(id, who+": requests that gave up", strconv.Itoa(n)+" distinct errors", "0", v)
 	}
 }
 
@@ -476,7 +495,7 @@ func (b *bench) sourceRate(ctx context.Context) {
 		b.fail(id, "source rate run", fmt.Errorf("%w (source exit %d; stderr: %s)", err, res.exit, tail(res.stderr, 500)))
 		return
 	}
-	b.rateRows(id, "source read", f)
+	b.rateRows(id, "source read", f, true)
 	b.add(id, "source read: records / rate-limited statuses / error traces", fmt.Sprintf("%d / %d / %d", res.records, res.rateLimited, len(res.errors)), "", nil)
 	for _, e := range res.errors {
 		logf("(a) TRACE ERROR: %s", tail(e, 300))

@@ -104,7 +104,8 @@ type Client struct {
 	backoffMax   time.Duration
 	throttleBase time.Duration // first 429 wait without Retry-After; doubles per 429
 
-	pauseUntil atomic.Int64 // unix nanos; a server's Retry-After on 429 holds every request
+	turn       chan struct{} // admits one goroutine at a time to the limiter
+	pauseUntil atomic.Int64  // unix nanos; a server's Retry-After on 429 holds every request
 	floorWarn  atomic.Bool
 	bufs       sync.Pool
 
@@ -155,6 +156,7 @@ func New(o Options) (*Client, error) {
 			ceiling = defaultCeiling
 		}
 		c.aimd = newAIMD(min(start, ceiling), ceiling)
+		c.turn = make(chan struct{}, 1)
 	}
 	if o.HTTPClient != nil {
 		hc := *o.HTTPClient
@@ -449,7 +451,17 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		}
 	}
 	if c.aimd != nil {
-		if err := c.aimd.lim.Wait(ctx); err != nil {
+		// One waiter at a time: a reservation taken at the old rate would otherwise keep
+		// its slot after SetLimit, and a rate increase would schedule new requests on top
+		// of old ones, which a strict server answers with 429.
+		select {
+		case c.turn <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err := c.aimd.lim.Wait(ctx)
+		<-c.turn
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -701,5 +702,49 @@ func TestBodiesOfUnknownLengthAndTheSizeBound(t *testing.T) {
 	_, err = c.Get(context.Background(), "/chunked", nil)
 	if err == nil || !strings.Contains(err.Error(), "exceeds the 100000-byte bound") || hits.Load() != 2 {
 		t.Fatalf("oversized body: err %v after %d requests; want one unretried failure", err, hits.Load()-1)
+	}
+}
+
+// Goroutines queued on the limiter must stay evenly spaced while the rate changes under
+// them: a strict server (bucket of one) answers 429 to any two requests closer than its
+// interval. Reservations made at an old rate overlapping new ones would break this. The
+// test times the grants themselves; network send jitter is not the client's to control.
+func TestSpacingHoldsWhileRateChanges(t *testing.T) {
+	c, err := New(Options{BaseURL: "http://127.0.0.1:1", APIKey: testKey, RequestsPerSecond: 10, MaxRequestsPerSecond: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.aimd.interval = 100 * time.Millisecond
+	c.aimd.step = 5
+	var mu sync.Mutex
+	var grants []time.Time
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 7; i++ {
+				if err := c.waitTurn(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				now := time.Now()
+				mu.Lock()
+				grants = append(grants, now)
+				mu.Unlock()
+				c.aimd.success(now)
+			}
+		}()
+	}
+	wg.Wait()
+	if c.Stats().RateIncreases != 2 {
+		t.Fatalf("rate increased %d times; the test needs 2 changes while goroutines wait", c.Stats().RateIncreases)
+	}
+	slices.SortFunc(grants, func(a, b time.Time) int { return a.Compare(b) })
+	// 20 req/s is 50ms; allow scheduling noise but not two grants at once.
+	for i := 1; i < len(grants); i++ {
+		if gap := grants[i].Sub(grants[i-1]); gap < 15*time.Millisecond {
+			t.Fatalf("grants %d and %d were %s apart; the fastest allowed rate is 20/s (50ms)", i-1, i, gap)
+		}
 	}
 }
