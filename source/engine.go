@@ -196,11 +196,11 @@ func (e *engine) run() error {
 		switch r.def.parent {
 		case rootLevel:
 			if r.def.name == sUser {
-				e.push(r, &job{run: r, key: "*", emit: r.emit})
+				e.pushPartition(r, &job{run: r, key: "*"})
 			}
 		case workspaceLevel:
 			for _, w := range workspaces {
-				e.push(r, &job{run: r, ws: w, key: w.id, emit: r.emit && !r.resume.completed[w.id]})
+				e.pushPartition(r, &job{run: r, ws: w, key: w.id})
 			}
 		case projectLevel, userLevel:
 			// One producer token per workspace, released when the parent partition ends.
@@ -277,6 +277,22 @@ func (e *engine) abort(err error) error {
 
 func (r *streamRun) active() bool { return r.emit || len(r.children) > 0 }
 
+// pushPartition queues a partition unless an earlier attempt of this sync finished it; such a
+// partition is still walked silently when child streams need its ids.
+func (e *engine) pushPartition(r *streamRun, j *job) {
+	done := r.resume.completed[j.key]
+	if done {
+		r.mu.Lock()
+		r.completed[j.key] = true
+		r.mu.Unlock()
+		if len(r.children) == 0 {
+			return
+		}
+	}
+	j.emit = r.emit && !done
+	e.push(r, j)
+}
+
 func (e *engine) push(r *streamRun, j *job) {
 	r.mu.Lock()
 	r.pending++
@@ -295,9 +311,7 @@ func (e *engine) readWorkspaces() ([]*workspace, error) {
 	}
 	resp, err := e.c.Get(e.ctx, "/workspaces", nil)
 	if err != nil {
-		if _, st := apiStatus(err); st == 401 {
-			return nil, classify(err, sWorkspaces)
-		}
+		// Nothing can be read without the workspace list: every stream ends INCOMPLETE.
 		return nil, classify(err, sWorkspaces)
 	}
 	defer resp.Release()
@@ -594,14 +608,7 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 	}
 	for _, c := range r.children {
 		for _, id := range childIDs {
-			key := j.ws.id + "/" + id
-			if c.resume.completed[key] {
-				c.mu.Lock()
-				c.completed[key] = true
-				c.mu.Unlock()
-				continue
-			}
-			e.push(c, &job{run: c, ws: j.ws, parentID: id, key: key, emit: c.emit})
+			e.pushPartition(c, &job{run: c, ws: j.ws, parentID: id, key: j.ws.id + "/" + id})
 		}
 	}
 	return count, nil

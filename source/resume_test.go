@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
-// cancelAfter is stdout that cancels the read once it has seen n STATE messages.
+// cancelAfter is stdout that cancels the read once it has seen n STATE messages of time_entries,
+// so the interruption falls in the middle of the child partitions.
 type cancelAfter struct {
 	mu     sync.Mutex
 	buf    bytes.Buffer
@@ -26,7 +28,7 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	defer c.mu.Unlock()
 	c.buf.Write(p)
 	if c.n > 0 {
-		c.n -= bytes.Count(p, []byte(`{"type":"STATE"`))
+		c.n -= bytes.Count(p, []byte(`{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"time_entries"}`))
 		if c.n <= 0 {
 			c.cancel()
 		}
@@ -47,8 +49,15 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"read", "--config", writeJSONFile(t, dir, "c.json", conf), "--catalog", writeJSONFile(t, dir, "k.json", cat)}
 
+	// Requests per route of an uninterrupted read, the yardstick of the resumed one.
+	if r := readCmd(t, context.Background(), New(), conf, cat, nil); r.code != 0 {
+		t.Fatalf("full read: exit %d", r.code)
+	}
+	fullRoutes := s.Stats().Routes
+	s.ResetStats()
+
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &cancelAfter{n: 25, cancel: cancel}
+	out := &cancelAfter{n: 3, cancel: cancel}
 	var errb bytes.Buffer
 	t0 := time.Now()
 	code := airbyte.RunSource(ctx, New(), args, nil, out, &errb)
@@ -82,7 +91,8 @@ func TestResumeAfterInterrupt(t *testing.T) {
 		t.Fatalf("resumed read: exit %d %+v", second.code, second.errors())
 	}
 	checkProtocol(t, second, schemas.Names())
-	secondReqs := s.Stats().Requests
+	secondStats := s.Stats()
+	secondReqs := secondStats.Requests
 	if firstReqs+secondReqs >= full+firstReqs {
 		t.Errorf("the resumed read repeated everything: %d requests, a full read needs %d", secondReqs, full)
 	}
@@ -102,6 +112,23 @@ func TestResumeAfterInterrupt(t *testing.T) {
 		json.Unmarshal(sm.Stream.StreamState, &ss)
 		if ss.SyncID == nil || *ss.SyncID != syncID {
 			t.Errorf("state of %s does not carry the sync id: %s", sm.Stream.Descriptor.Name, sm.Stream.StreamState)
+		}
+		name := sm.Stream.Descriptor.Name
+		parentOnly := name == sWorkspaces || name == sProjects || name == sWorkspaceUsers
+		if reqs := secondStats.Routes[name]; ss.Done && !parentOnly && reqs > 0 {
+			t.Errorf("stream %s finished in the first read but the resumed read sent %d requests for it", name, reqs)
+		}
+		// Each completed partition that cost a request (not plan-gated) saves at least one.
+		paid := 0
+		for _, k := range ss.Completed {
+			if strings.Contains(k, "/") || s.Allowed(k, name) {
+				paid++
+			}
+		}
+		if !ss.Done && !parentOnly && paid > 0 {
+			if reqs, all := secondStats.Routes[name], fullRoutes[name]; reqs > all-int64(paid) {
+				t.Errorf("stream %s: %d partitions were complete but the resumed read sent %d of the %d requests a full read needs", name, paid, reqs, all)
+			}
 		}
 		if ss.Done && len(second1[sm.Stream.Descriptor.Name]) > 0 {
 			t.Errorf("stream %s finished in the first read but the resumed read returned %d of its records again", sm.Stream.Descriptor.Name, len(second1[sm.Stream.Descriptor.Name]))
