@@ -29,7 +29,11 @@ func main() {
 	dir := flag.String("dir", "", "work folder (default: a temporary folder, removed afterwards)")
 	mode := flag.String("mode", "append", "destination_sync_mode: append, overwrite or append_dedup")
 	cfgExtra := flag.String("config", "{}", "extra config keys as a JSON object (e.g. flush settings)")
+	keys := flag.Int("keys", 0, "distinct time-entry ids (default: every record has its own)")
 	flag.Parse()
+	if *keys > 0 {
+		distinctKeys = *keys
+	}
 	if err := run(*n, *stateEvery, *bin, *dir, *mode, *cfgExtra); err != nil {
 		fmt.Fprintln(os.Stderr, "destbench:", err)
 		os.Exit(1)
@@ -139,6 +143,9 @@ func writeJSON(path string, v any) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
+// distinctKeys bounds the ids generated, to exercise deduplication; 0 means unbounded.
+var distinctKeys int
+
 // generate writes n time entries shaped like Clockify's, with a STATE every stateEvery records.
 func generate(path string, n, stateEvery int) (int64, error) {
 	f, err := os.Create(path)
@@ -154,7 +161,7 @@ func generate(path string, n, stateEvery int) (int64, error) {
 		start := base.Add(time.Duration(i) * 7 * time.Minute)
 		end := start.Add(time.Duration(15+i%120) * time.Minute)
 		line := fmt.Sprintf(`{"type":"RECORD","record":{"stream":"time_entries","emitted_at":%d,"data":{"id":"%024x","description":%q,"userId":"%024x","workspaceId":"5e4117fe8c625f38930d57b7","projectId":"%024x","taskId":null,"tagIds":["%024x","%024x"],"billable":%t,"isLocked":false,"kioskId":null,"type":"REGULAR","timeInterval":{"start":"%s","end":"%s","duration":"PT%dM"},"customFieldValues":[{"customFieldId":"%024x","timeEntryId":"%024x","value":"Berlin","name":"Location","type":"WORKSPACE"}],"hourlyRate":{"amount":%d,"currency":"EUR"},"costRate":null}}}`+"\n",
-			emitted+int64(i), i, descs[i%len(descs)], i%50, i%300, i%40, i%41, i%3 != 0,
+			emitted+int64(i), id(i), descs[i%len(descs)], i%50, i%300, i%40, i%41, i%3 != 0,
 			start.Format(time.RFC3339), end.Format(time.RFC3339), 15+i%120, i%7, i, 1000+i%5000)
 		size += int64(len(line))
 		if _, err := w.WriteString(line); err != nil {
@@ -173,4 +180,11 @@ func generate(path string, n, stateEvery int) (int64, error) {
 		return 0, err
 	}
 	return size, f.Close()
+}
+
+func id(i int) int {
+	if distinctKeys > 0 {
+		return i % distinctKeys
+	}
+	return i
 }
