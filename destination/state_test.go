@@ -23,7 +23,7 @@ func TestStateEchoOrderAndCountsAcrossStreams(t *testing.T) {
 	out := h.mustWrite(cc, lines(
 		r("a", 1), r("b", 1), r("a", 2), state("b", 1, 101), // b: 1 record
 		r("a", 3), state("a", 1, 102), // a: 3 records
-		state("a", 2, 103), // a: 0 records
+		state("a", 2, 103),           // a: 0 records
 		r("b", 2), r("b", 3), global, // everything since the last state: 2
 	))
 	st := states(out)
