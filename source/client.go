@@ -16,7 +16,7 @@ const (
 	checkElapsed  = 30 * time.Second
 )
 
-func newClient(s *settings, out *airbyte.Writer) (*clockify.Client, error) {
+func newClient(s *settings, out *airbyte.Writer, tune func(*clockify.Options)) (*clockify.Client, error) {
 	o := clockify.Options{
 		BaseURL:              s.baseURL,
 		APIKey:               s.apiKey,
@@ -34,6 +34,9 @@ func newClient(s *settings, out *airbyte.Writer) (*clockify.Client, error) {
 		o.Logf = func(level, format string, args ...any) {
 			out.Log(logLevel(level), format, args...)
 		}
+	}
+	if tune != nil {
+		tune(&o)
 	}
 	c, err := clockify.New(o)
 	if err != nil {

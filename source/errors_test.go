@@ -12,6 +12,7 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/schemas"
+	"github.com/clockberg/clockberg/source/clockify"
 	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
@@ -251,5 +252,32 @@ func TestStreamFailureIsolated(t *testing.T) {
 	}
 	if tagState.Done || len(tagState.Completed) != 1 || tagState.Completed[0] == target {
 		t.Errorf("last tags state %+v; want the healthy workspace only, not done", tagState)
+	}
+}
+
+// TestRetriesExhausted: an endpoint that keeps answering 503 fails its stream with a
+// transient_error naming the path once the retry bounds run out; the rest of the read completes.
+func TestRetriesExhausted(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), rewrite(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/clients") },
+		func(int, []byte) (int, []byte) { return 503, []byte("<html>upstream unavailable</html>") }))
+	src := New()
+	src.tune = func(o *clockify.Options) { o.MaxAttempts = 2 }
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sClients: airbyte.FullRefresh, sTags: airbyte.FullRefresh}, nil)
+	res := readCmd(t, context.Background(), src, s.config(nil), cat, nil)
+	if res.code == 0 {
+		t.Fatal("exit 0 although clients kept failing")
+	}
+	errs := res.errors()
+	if len(errs) != 1 || errs[0].Error.Stream == nil || errs[0].Error.Stream.Name != sClients ||
+		errs[0].Error.FailureType != string(airbyte.TransientError) || !strings.Contains(errs[0].Error.Message, "/clients") ||
+		!strings.Contains(errs[0].Error.Message, "503") {
+		t.Fatalf("want one transient_error for clients naming the path and the status, got %+v", errs)
+	}
+	st := res.statuses()
+	if last := st[sClients][len(st[sClients])-1]; last != "INCOMPLETE" {
+		t.Errorf("clients ended %s", last)
+	}
+	if last := st[sTags][len(st[sTags])-1]; last != "COMPLETE" {
+		t.Errorf("tags ended %s", last)
 	}
 }

@@ -20,6 +20,8 @@ import (
 type Source struct {
 	// stateEvery overrides the least interval between progress STATEs of long streams (tests).
 	stateEvery time.Duration
+	// tune adjusts the read's client options (tests shorten the retry bounds).
+	tune func(*clockify.Options)
 }
 
 // New returns the Clockify source.
@@ -42,7 +44,7 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	if err != nil {
 		return nil, err
 	}
-	c, err := newClient(cfg, nil)
+	c, err := newClient(cfg, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		}
 	}
 
-	c, err := newClient(cfg, out)
+	c, err := newClient(cfg, out, s.tune)
 	if err != nil {
 		return err
 	}
