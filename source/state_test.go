@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +342,44 @@ func TestNamespaceAndWorkspaceSelection(t *testing.T) {
 	res = readCmd(t, context.Background(), New(), s.config(map[string]any{"workspace_ids": []string{ws, "ffffffffffffffffffffffff"}}), cat, nil)
 	if res.code == 0 || len(res.errors()) == 0 || !strings.Contains(res.errors()[0].Error.Message, "ffffffffffffffffffffffff") {
 		t.Errorf("an unknown workspace id: exit %d, errors %+v", res.code, res.errors())
+	}
+}
+
+// TestCursorWaitsForWholeWindow: entries arrive newest first, so a member whose window fails
+// half way keeps the cursor it had; the others advance.
+func TestCursorWaitsForWholeWindow(t *testing.T) {
+	var victim string
+	s := startSim(t, clockifysim.Demo(), rewrite(func(r *http.Request) bool {
+		return victim != "" && strings.Contains(r.URL.Path, "/user/"+victim+"/time-entries") && r.URL.Query().Get("page") == "2"
+	}, func(int, []byte) (int, []byte) { return 400, []byte(`{"message":"Simulated refusal","code":3000}`) }))
+	ws := s.WorkspaceIDs()[0]
+	victim = s.UserIDs(ws)[0]
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: airbyte.Incremental}, nil)
+	prior := "2000-01-01T00:00:00Z"
+	state := []any{map[string]any{"type": "STREAM", "stream": map[string]any{"stream_descriptor": map[string]any{"name": sTimeEntries},
+		"stream_state": map[string]any{"cursors": map[string]string{ws + "/" + victim: prior}}}}}
+	res := readCmd(t, context.Background(), New(), s.config(map[string]any{"page_size": 50}), cat, state)
+	if res.code == 0 {
+		t.Fatal("exit 0 although a window failed")
+	}
+	st := lastStreamState(t, res, sTimeEntries)
+	if st.Cursors[ws+"/"+victim] != prior {
+		t.Errorf("cursor of the failed member moved to %q, want it kept at %s", st.Cursors[ws+"/"+victim], prior)
+	}
+	others := 0
+	for k := range st.Cursors {
+		if k != ws+"/"+victim {
+			others++
+		}
+	}
+	if others == 0 {
+		t.Errorf("no other member's cursor advanced: %v", st.Cursors)
+	}
+	var seen bool
+	for _, e := range entries(t, res) {
+		seen = seen || e.UserID == victim
+	}
+	if !seen {
+		t.Error("the failed member's first page was not delivered; the test does not exercise a half-read window")
 	}
 }
