@@ -62,7 +62,7 @@ func (st *stream) dedupe(ctx context.Context, b *batch, txn *table.Transaction, 
 		ids = append(ids, id)
 	}
 	filter := iceberg.NewAnd(inKeys, iceberg.NotIn(iceberg.Reference(colRawID), ids...))
-	if err := txn.Delete(ctx, filter, props); err != nil {
+	if err := txn.Delete(ctx, filter, props, table.WithDeleteConcurrency(1)); err != nil {
 		return fmt.Errorf("deleting superseded rows of %s: %w", name, err)
 	}
 	return nil

@@ -177,7 +177,7 @@ func (st *stream) enforceProps(ctx context.Context) error {
 	want := tableProps(st.s.cfg.TargetFileSizeBytes)
 	have := st.tbl.Properties()
 	missing := iceberg.Properties{}
-	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes"} {
+	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes", "write.parquet.row-group-limit"} {
 		if have[k] != want[k] {
 			missing[k] = want[k]
 		}
