@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/clockberg/clockberg/destination/catalogs"
 )
 
 const itemsSchema = `{"type":"object","properties":{"id":{"type":"integer"},"v":{"type":"string"},"ts":{"type":"integer"}}}`
@@ -150,5 +154,29 @@ func assertNoDeleteFiles(t *testing.T, h *harness, name string) {
 		if len(task.DeleteFiles)+len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
 			t.Fatalf("data file %s has delete files", task.File.FilePath())
 		}
+	}
+}
+
+// A run killed after replacing main but before removing the staging branch is retried with the
+// same generation: the retry must not fail on files main already holds.
+func TestTruncateRetryAfterMainReplaced(t *testing.T) {
+	h := newHarness(t)
+	gen := catalogFor("items", itemsSchema, "append", "", "", 4, 4)
+	h.mustWrite(gen, lines(item(1, "a", 1), state("items", 1, 1), complete("items")))
+	// Recreate the leftover branch at main's head, as the killed run would have left it.
+	tbl := h.table("clockify", "items")
+	cfg, _ := parseConfig(h.config())
+	cat, err := catalogs.Open(t.Context(), cfg.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer catalogs.Close(cat)
+	if _, _, err := cat.CommitTable(t.Context(), tbl.Identifier(), nil, []table.Update{
+		table.NewSetSnapshotRefUpdate(stagingPrefix+"4", tbl.CurrentSnapshot().SnapshotID, table.BranchRef, 0, 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustWrite(gen, lines(item(2, "b", 2), state("items", 2, 2), complete("items")))
+	if got := project(h.rows("clockify", "items", "id"), "id"); !slices.Equal(got, []string{"1", "2"}) {
+		t.Fatalf("rows %v", got)
 	}
 }

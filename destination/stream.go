@@ -565,6 +565,18 @@ func (st *stream) finalize(ctx context.Context, snapProps iceberg.Properties) er
 	if err != nil {
 		return err
 	}
+	// A run killed between the main commit and the branch removal leaves main already holding
+	// the branch's files; only the difference moves.
+	inStaged := map[string]bool{}
+	for _, f := range staged {
+		inStaged[f.FilePath()] = true
+	}
+	inOld := map[string]bool{}
+	old = slices.DeleteFunc(old, func(f iceberg.DataFile) bool {
+		inOld[f.FilePath()] = true
+		return inStaged[f.FilePath()]
+	})
+	staged = slices.DeleteFunc(staged, func(f iceberg.DataFile) bool { return inOld[f.FilePath()] })
 	if len(old) > 0 || len(staged) > 0 {
 		txn := st.tbl.NewTransaction()
 		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, staged, snapProps); err != nil {
