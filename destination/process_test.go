@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -314,5 +315,30 @@ func TestSnowflakeSubcommand(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "ICEBERG TABLE") || !strings.Contains(strings.ToUpper(string(out)), "ITEMS") {
 		t.Fatalf("snowflake output lacks the items table:\n%s", out)
+	}
+}
+
+func TestSIGTERMStopsWithoutAcknowledging(t *testing.T) {
+	h := newHarness(t)
+	p := h.start(t, catalogFor("items", itemsSchema, "append", "", "", 1, 0))
+	p.send(t, item(1, "a", 1), state("items", 1, 1)) // below every threshold: not committed yet
+	time.Sleep(300 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("destination still running 20s after SIGTERM")
+	}
+	if p.cmd.ProcessState.ExitCode() == 0 {
+		t.Errorf("exit 0 after SIGTERM")
+	}
+	for l := range p.lines {
+		if strings.HasPrefix(l, `{"type":"STATE"`) {
+			t.Errorf("state acknowledged after SIGTERM: %s", l)
+		}
 	}
 }

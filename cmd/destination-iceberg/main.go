@@ -9,14 +9,24 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination"
 	"github.com/clockberg/clockberg/destination/snowflake"
 )
 
+// stopGrace is how long a signalled run may take to abandon its open batch. Reading stdin can
+// block past the signal, and nothing uncommitted is ever acknowledged, so exiting is always safe.
+const stopGrace = 5 * time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		time.Sleep(stopGrace)
+		os.Exit(143)
+	}()
 	var code int
 	if len(os.Args) > 1 && os.Args[1] == "snowflake" {
 		code = snowflake.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
