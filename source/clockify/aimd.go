@@ -1,6 +1,8 @@
 package clockify
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -23,9 +25,18 @@ type aimd struct {
 	lastChange time.Time     // last increase or cut
 	lastCut    time.Time     // requests sent before this belong to an already-handled event
 	successes  int           // since lastChange
-	cuts       int64
-	increases  int64
+	// recoverTo is a little below the rate of the last cut. The limit was not exceeded
+	// there until the probe went past it, so climbing back to it can go faster than
+	// probing beyond it.
+	recoverTo float64
+	cuts      int64
+	increases int64
+
+	onSchedule func(at time.Time, rate float64) // tests: when each reservation may go
 }
+
+// fastRecovery multiplies the additive step while below recoverTo.
+const fastRecovery = 4
 
 func newAIMD(start, ceiling float64) *aimd {
 	floor := 1.0
@@ -55,8 +66,11 @@ func (a *aimd) success(now time.Time) float64 {
 	if a.rate >= a.ceiling || now.Sub(a.lastChange) < a.interval {
 		return 0
 	}
-	a.rate = min(a.ceiling, a.rate+a.step)
-	a.lim.SetLimitAt(now, rate.Limit(a.rate))
+	step := a.step
+	if a.rate < a.recoverTo {
+		step *= fastRecovery
+	}
+	a.rate = min(a.ceiling, a.rate+step)
 	a.lastChange = now
 	a.successes = 0
 	a.increases++
@@ -74,13 +88,41 @@ func (a *aimd) throttled(sentAt, now time.Time) (from, to float64, cut bool) {
 		return a.rate, a.rate, false
 	}
 	from = a.rate
+	a.recoverTo = from * 0.9
 	a.rate = max(a.floor, a.rate*a.factor)
-	a.lim.SetLimitAt(now, rate.Limit(a.rate))
 	a.lastCut = now
 	a.lastChange = now
 	a.successes = 0
 	a.cuts++
 	return from, a.rate, true
+}
+
+// wait takes the next slot at the current rate. Callers hold the client's turn, so no
+// other reservation is pending: SetLimit under a pending reservation would reprice the
+// tokens that reservation already owes, and after an increase the next request would go
+// early, as good as a burst to a strict server.
+func (a *aimd) wait(ctx context.Context) error {
+	a.mu.Lock()
+	lim := rate.Limit(a.rate)
+	a.mu.Unlock()
+	if a.lim.Limit() != lim {
+		a.lim.SetLimit(lim)
+	}
+	now := time.Now()
+	r := a.lim.ReserveN(now, 1)
+	at := now.Add(r.DelayFrom(now))
+	if a.onSchedule != nil {
+		a.onSchedule(at, float64(lim))
+	}
+	if dl, ok := ctx.Deadline(); ok && at.After(dl) {
+		r.CancelAt(now)
+		return fmt.Errorf("%w: the request's turn under the rate limit comes after the deadline", context.DeadlineExceeded)
+	}
+	if err := sleep(ctx, at.Sub(now)); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
 }
 
 func (a *aimd) current() (r float64, cuts, increases int64) {

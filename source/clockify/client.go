@@ -3,6 +3,14 @@
 // exponential backoff for everything a retry can fix (429, 5xx, timeouts, resets,
 // truncated or malformed bodies). The API key is only ever sent as a header and is
 // redacted from every error and log line the client produces.
+//
+// Rate control: requests are spaced evenly (rate.Limiter with burst 1, one waiter at a
+// time so a rate change never schedules two requests together). The rate starts at
+// Options.RequestsPerSecond and rises by 0.5 req/s per second without a 429 up to the
+// ceiling. A 429 halves it (floor 1 req/s) once per congestion event: 429s answering
+// requests sent before the last cut are the same event. After a cut the rate climbs
+// four times faster until it is back at 90% of the rate that was cut. A Retry-After on
+// a 429 also holds every other request of the client until then.
 package clockify
 
 import (
@@ -451,23 +459,16 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		}
 	}
 	if c.aimd != nil {
-		// One waiter at a time: a reservation taken at the old rate would otherwise keep
-		// its slot after SetLimit, and a rate increase would schedule new requests on top
-		// of old ones, which a strict server answers with 429.
+		// One waiter at a time, so rate changes apply between reservations (see aimd.wait).
 		select {
 		case c.turn <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		err := c.aimd.lim.Wait(ctx)
+		err := c.aimd.wait(ctx)
 		<-c.turn
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			// The limiter refuses early when the wait would outlast the deadline; callers
-			// should still see a deadline error.
-			return fmt.Errorf("%w: the request's turn under the rate limit comes after the deadline", context.DeadlineExceeded)
+			return err
 		}
 	}
 	return ctx.Err()

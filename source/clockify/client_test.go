@@ -707,44 +707,65 @@ func TestBodiesOfUnknownLengthAndTheSizeBound(t *testing.T) {
 
 // Goroutines queued on the limiter must stay evenly spaced while the rate changes under
 // them: a strict server (bucket of one) answers 429 to any two requests closer than its
-// interval. Reservations made at an old rate overlapping new ones would break this. The
-// test times the grants themselves; network send jitter is not the client's to control.
+// interval. A reservation taken at the old rate must not let the next request go early
+// when the rate jumps. The test checks the limiter's schedule, which late timers on a
+// loaded machine do not disturb.
 func TestSpacingHoldsWhileRateChanges(t *testing.T) {
-	c, err := New(Options{BaseURL: "http://127.0.0.1:1", APIKey: testKey, RequestsPerSecond: 10, MaxRequestsPerSecond: 20})
+	c, err := New(Options{BaseURL: "http://127.0.0.1:1", APIKey: testKey, RequestsPerSecond: 5, MaxRequestsPerSecond: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.aimd.interval = 100 * time.Millisecond
-	c.aimd.step = 5
+	c.aimd.interval = 150 * time.Millisecond
+	c.aimd.step = 35 // one jump from 5 to 40 req/s (200ms to 25ms) while others wait
+	type slot struct {
+		at   time.Time
+		rate float64
+	}
 	var mu sync.Mutex
-	var grants []time.Time
+	var slots []slot
+	c.aimd.onSchedule = func(at time.Time, rate float64) {
+		mu.Lock()
+		slots = append(slots, slot{at, rate})
+		mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	for g := 0; g < 6; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 7; i++ {
+			for i := 0; i < 6; i++ {
 				if err := c.waitTurn(context.Background()); err != nil {
 					t.Error(err)
 					return
 				}
-				now := time.Now()
-				mu.Lock()
-				grants = append(grants, now)
-				mu.Unlock()
-				c.aimd.success(now)
+				c.aimd.success(time.Now())
 			}
 		}()
 	}
 	wg.Wait()
-	if c.Stats().RateIncreases != 2 {
-		t.Fatalf("rate increased %d times; the test needs 2 changes while goroutines wait", c.Stats().RateIncreases)
+	if c.Stats().RateIncreases != 1 || slots[len(slots)-1].rate != 40 {
+		t.Fatalf("rate increased %d times, last slot at %v/s; the test needs one jump to 40 while goroutines wait",
+			c.Stats().RateIncreases, slots[len(slots)-1].rate)
 	}
-	slices.SortFunc(grants, func(a, b time.Time) int { return a.Compare(b) })
-	// 20 req/s is 50ms; allow scheduling noise but not two grants at once.
-	for i := 1; i < len(grants); i++ {
-		if gap := grants[i].Sub(grants[i-1]); gap < 15*time.Millisecond {
-			t.Fatalf("grants %d and %d were %s apart; the fastest allowed rate is 20/s (50ms)", i-1, i, gap)
+	for i := 1; i < len(slots); i++ {
+		gap, min := slots[i].at.Sub(slots[i-1].at), time.Duration(float64(time.Second)/slots[i].rate)
+		if gap < min-time.Millisecond {
+			t.Fatalf("slots %d and %d are %s apart at %v req/s; want at least %s", i-1, i, gap, slots[i].rate, min)
 		}
+	}
+}
+
+func TestAIMDRecoversFastToJustBelowTheLastCut(t *testing.T) {
+	a := newAIMD(40, 100)
+	a.step, a.interval = 1, time.Second
+	t0 := time.Now()
+	a.throttled(t0, t0) // 40 → 20, recover to 36
+	var rates []float64
+	for i := 1; i <= 7; i++ {
+		rates = append(rates, a.success(t0.Add(time.Duration(i)*time.Second)))
+	}
+	want := []float64{24, 28, 32, 36, 37, 38, 39}
+	if !slices.Equal(rates, want) {
+		t.Fatalf("rates after a cut from 40: %v; want %v (step 4 up to 36, then 1)", rates, want)
 	}
 }

@@ -31,6 +31,8 @@ func TestChaoticSimulatorYieldsCalmBodies(t *testing.T) {
 	defer chaosSrv.Close()
 	calm, _ := newTestClient(t, calmSrv, Options{APIKey: clockifysim.DefaultAPIKey})
 	chaotic, _ := newTestClient(t, chaosSrv, Options{APIKey: clockifysim.DefaultAPIKey, MaxAttempts: 12})
+	// 429 bursts cut the rate; recover quickly so the test stays short.
+	chaotic.aimd.interval, chaotic.aimd.step = 5*time.Millisecond, 200
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
