@@ -498,7 +498,7 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 			return err
 		}
 		count, err := e.page(j, pc, p, resp.Body, skip)
-		last := resp.LastPage != nil && *resp.LastPage
+		lastPage := resp.LastPage
 		resp.Release()
 		if err != nil {
 			return err
@@ -507,7 +507,16 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 			consumed += count - skip
 		}
 		skip = 0
-		if last || count < size {
+		if lastPage != nil && *lastPage {
+			return nil
+		}
+		if count < size {
+			if lastPage != nil && count > 0 {
+				// A short page that claims more follows means the server capped the page size
+				// silently; the stop rule ends here, so say so rather than lose data quietly.
+				e.out.Log(airbyte.LogWarn, "stream %s: %s page %d returned %d records for page-size %d but Last-Page: false; stopping at the short page",
+					r.desc.Name, p, pageNo, count, size)
+			}
 			return nil
 		}
 		pageNo++
