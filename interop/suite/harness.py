@@ -44,6 +44,12 @@ class Checks:
     part: str
     failures: list[str] = field(default_factory=list)
     counted: dict[str, int] = field(default_factory=dict)
+    # Self-test: substrings that the failures must contain for the sabotage to count as detected
+    # (so that a part failing for another reason does not pass its self-test).
+    sabotage_markers: list[str] = field(default_factory=list)
+
+    def sabotaged(self, *markers: str) -> None:
+        self.sabotage_markers.extend(markers)
 
     def check(self, ok: bool, msg: str) -> bool:
         if not ok:

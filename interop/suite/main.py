@@ -60,7 +60,10 @@ def main() -> int:
             say(f"  checked: {v} {k}")
         ok = not chk.failures
         if SABOTAGE:
-            detected = not ok
+            missing = [m for m in chk.sabotage_markers if not any(m in f for f in chk.failures)]
+            detected = not ok and bool(chk.sabotage_markers) and not missing
+            if not ok and missing:
+                say(f"  self-test: the part failed, but not on its sabotage (no failure mentions {missing})")
             say(f"{'PASS' if detected else 'FAIL'} self-test part {title}: "
                 f"{'the sabotage was detected' if detected else 'the sabotage went UNNOTICED'} ({secs:.1f}s)")
             results.append({"part": mod_name, "ok": detected})

@@ -47,10 +47,18 @@ def run(chk: Checks) -> None:
         victim = first_data_file(cat.load_table((NAMESPACE, "tasks")))
         os.remove(victim.removeprefix("file://"))
         say(f"  self-test: removed data file {victim} of {NAMESPACE}.tasks")
+        chk.sabotaged(f"{NAMESPACE}.tasks: PyIceberg could not read")
 
+    expected1 = tagged(d.read.records, 1)
+    if SABOTAGE:
+        # The comparison itself must notice one changed field of one record.
+        rec = expected1["projects"][0]
+        rec["data"] = dict(rec["data"], name=str(rec["data"].get("name")) + " (sabotaged)")
+        say(f"  self-test: changed the name of project {rec['data']['id']} in the expected records")
+        chk.sabotaged("clockify.projects: row", "clockify.projects (DuckDB): row")
     for name, n in sorted(d.read.count().items()):
         chk.check(n == d.truth.get(name), f"source emitted {n} {name} records, ground truth is {d.truth.get(name)}")
-    verify_sync(chk, cat, NAMESPACE, d.configured, tagged(d.read.records, 1), d.truth)
+    verify_sync(chk, cat, NAMESPACE, d.configured, expected1, d.truth)
 
     # Sync 2: every other mode the destination supports, read back by PyIceberg.
     modes = {"time_entries": ("incremental", "append_dedup"), "tags": ("full_refresh", "append"),

@@ -62,6 +62,8 @@ def run(chk: Checks) -> None:
         m["record"]["data"]["billable"] = "yes"
         read_lines[te] = json.dumps(m).encode()
         say("  self-test: first RECORD's emitted_at set to a string, a time_entries record's billable set to \"yes\"")
+        chk.sabotaged(f"source read line {first + 1}: airbyte-protocol-models AirbyteMessage rejects it",
+                      f"read line {te + 1}: time_entries record fails its schema: billable")
 
     src = binary("source-clockify")
     dst = binary("destination-iceberg")

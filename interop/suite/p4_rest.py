@@ -35,5 +35,6 @@ def run(chk: Checks) -> None:
         victim = first_data_file(cat.load_table((NS, "tasks")))
         os.remove(victim.removeprefix("file://"))
         say(f"  self-test: removed data file {victim} of {NS}.tasks")
+        chk.sabotaged(f"rest: {NS}.tasks: PyIceberg could not read")
     verify_sync(chk, cat, NS, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
                 d.truth, label="rest: ")
