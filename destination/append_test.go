@@ -76,6 +76,9 @@ func TestAppendTypesAndMeta(t *testing.T) {
 	if got := tbl.CurrentSnapshot().Summary.Properties[SummaryCheckpoint]; got != "12" {
 		t.Errorf("snapshot checkpoint = %q, want 12", got)
 	}
+	if got := tbl.CurrentSnapshot().Summary.Properties[SummaryState]; got != state("users", 2, 12) {
+		t.Errorf("snapshot state = %q, want the last state as received", got)
+	}
 }
 
 func TestAppendTwoSyncs(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 // Snapshot summary keys written with every commit.
 const (
 	SummaryCheckpoint = "airbyte.state.checkpoint" // id (or sha256 prefix) of the last STATE the commit covers
+	SummaryState      = "airbyte.state"            // that STATE message as received (when under 64 KiB)
 	SummaryStream     = "airbyte.stream"
 	SummarySyncID     = "airbyte.sync-id"
 	SummaryGeneration = "airbyte.generation-id"
@@ -59,9 +60,9 @@ type session struct {
 	byName  map[string][]*stream
 
 	pending    []pendingState
-	allSince   int64 // records of all streams since the previous STATE (GLOBAL/LEGACY counts)
-	statusSeen bool  // any STREAM_STATUS arrived: finalize truncation only on COMPLETE
-	checkpoint string
+	allSince   int64        // records of all streams since the previous STATE (GLOBAL/LEGACY counts)
+	statusSeen bool         // any STREAM_STATUS arrived: finalize truncation only on COMPLETE
+	checkpoint pendingState // the last STATE a commit covered
 	lastLine   int
 
 	lastName, lastNS string // raw JSON of the previous record's stream and namespace
@@ -256,7 +257,7 @@ func (s *session) state(ctx context.Context, n int, line []byte, m *envelope) er
 	s.allSince = 0
 	s.pending = append(s.pending, ps)
 	if s.due() {
-		if err := s.commitAll(ctx, ps.label); err != nil {
+		if err := s.commitAll(ctx, ps); err != nil {
 			return err
 		}
 	}
@@ -298,10 +299,16 @@ func (s *session) echoIfClean() error {
 	return nil
 }
 
-func (s *session) props(st *stream, label string) iceberg.Properties {
+// maxSummaryState bounds the state copied into snapshot summaries, which every metadata file keeps.
+const maxSummaryState = 64 << 10
+
+func (s *session) props(st *stream, cp pendingState) iceberg.Properties {
 	p := iceberg.Properties{SummaryStream: st.desc.String(), SummaryGeneration: strconv.FormatInt(st.gen, 10)}
-	if label != "" {
-		p[SummaryCheckpoint] = label
+	if cp.label != "" {
+		p[SummaryCheckpoint] = cp.label
+	}
+	if len(cp.line) > 0 && len(cp.line) <= maxSummaryState {
+		p[SummaryState] = string(cp.line)
 	}
 	if st.cfg.SyncID != nil {
 		p[SummarySyncID] = strconv.FormatInt(*st.cfg.SyncID, 10)
@@ -310,16 +317,16 @@ func (s *session) props(st *stream, label string) iceberg.Properties {
 }
 
 // commitAll commits every stream's open batch, one catalog commit per table.
-func (s *session) commitAll(ctx context.Context, label string) error {
+func (s *session) commitAll(ctx context.Context, cp pendingState) error {
 	for _, st := range s.streams {
 		if st.open == nil {
 			continue
 		}
-		if err := st.commit(ctx, s.props(st, label)); err != nil {
+		if err := st.commit(ctx, s.props(st, cp)); err != nil {
 			return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
 		}
 	}
-	s.checkpoint = label
+	s.checkpoint = cp
 	return nil
 }
 
@@ -336,34 +343,35 @@ func (s *session) status(ctx context.Context, n int, d airbyte.StreamDescriptor,
 	if !st.truncate {
 		return nil
 	}
-	label := s.lastLabel()
-	if err := st.commit(ctx, s.props(st, label)); err != nil {
+	cp := s.last()
+	if err := st.commit(ctx, s.props(st, cp)); err != nil {
 		return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
 	}
-	if err := st.finalize(ctx, s.props(st, label)); err != nil {
+	if err := st.finalize(ctx, s.props(st, cp)); err != nil {
 		return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
 	}
 	return s.echoIfClean()
 }
 
-func (s *session) lastLabel() string {
+// last is the latest STATE received: the one a commit made now covers.
+func (s *session) last() pendingState {
 	if len(s.pending) > 0 {
-		return s.pending[len(s.pending)-1].label
+		return s.pending[len(s.pending)-1]
 	}
 	return s.checkpoint
 }
 
 // finish runs at the end of input: commit everything, replace truncated tables, echo states.
 func (s *session) finish(ctx context.Context) error {
-	label := s.lastLabel()
-	if err := s.commitAll(ctx, label); err != nil {
+	cp := s.last()
+	if err := s.commitAll(ctx, cp); err != nil {
 		return err
 	}
 	for _, st := range s.streams {
 		if !st.truncate || (s.statusSeen && !st.complete) {
 			continue
 		}
-		if err := st.finalize(ctx, s.props(st, label)); err != nil {
+		if err := st.finalize(ctx, s.props(st, cp)); err != nil {
 			return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
 		}
 	}
