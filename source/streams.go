@@ -91,11 +91,13 @@ var idKey = [][]string{{"id"}}
 var streamTable = []*streamDef{
 	{name: sWorkspaces, path: "/workspaces", parent: rootLevel, paging: unpaged, body: bareArray, primaryKey: idKey},
 	{name: sUser, path: "/user", parent: rootLevel, paging: unpaged, body: singleObject, primaryKey: idKey},
-	// status=ALL keeps inactive members, whose time entries would otherwise be lost.
+	// status=ALL keeps inactive members, whose time entries would otherwise be lost;
+	// memberships defaults to NONE, which would send every member with memberships [].
 	{name: sWorkspaceUsers, path: "/workspaces/{ws}/users", parent: workspaceLevel, paging: paged, pageCap: 5000, body: bareArray,
-		query: url.Values{"status": {"ALL"}}, primaryKey: idKey, parentKeys: []string{"workspaceId"}},
+		query: url.Values{"status": {"ALL"}, "memberships": {"ALL"}}, primaryKey: idKey, parentKeys: []string{"workspaceId"}},
+	// Without includeTeamManagers the teamManagers list comes back empty.
 	{name: sGroups, path: "/workspaces/{ws}/user-groups", parent: workspaceLevel, paging: paged, pageCap: 5000, body: bareArray,
-		primaryKey: idKey, parentKeys: []string{"workspaceId"}},
+		query: url.Values{"includeTeamManagers": {"true"}}, primaryKey: idKey, parentKeys: []string{"workspaceId"}},
 	// Without an archived filter Clockify returns archived and active projects, clients and tags.
 	{name: sProjects, path: "/workspaces/{ws}/projects", parent: workspaceLevel, paging: paged, pageCap: 5000, body: bareArray,
 		primaryKey: idKey, parentKeys: []string{"workspaceId"}},
