@@ -360,3 +360,24 @@ func TestConfigurePicksModes(t *testing.T) {
 		t.Errorf("only: %+v", cc.Streams)
 	}
 }
+
+func TestConfigureCommand(t *testing.T) {
+	discover := `{"type":"LOG","log":{"level":"INFO","message":"x"}}
+{"type":"CATALOG","catalog":{"streams":[{"name":"tags","json_schema":{},"supported_sync_modes":["full_refresh"],"source_defined_primary_key":[["id"]]},{"name":"users","json_schema":{},"supported_sync_modes":["full_refresh"]}]}}`
+	var out, errb bytes.Buffer
+	if code := ConfigureCommand([]string{"--streams", "tags", "--generation", "3"}, strings.NewReader(discover), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var cc ConfiguredCatalog
+	if err := json.Unmarshal(out.Bytes(), &cc); err != nil || len(cc.Streams) != 1 || cc.Streams[0].Generation() != 3 {
+		t.Fatalf("bad catalog %s: %v", out.String(), err)
+	}
+	errb.Reset()
+	if code := ConfigureCommand(nil, strings.NewReader(`{"type":"LOG"}`), io.Discard, &errb); code != 1 || !strings.Contains(errb.String(), "no CATALOG") {
+		t.Errorf("missing catalog: %d %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := ConfigureCommand([]string{"--streams", "bogus"}, strings.NewReader(discover), io.Discard, &errb); code != 1 || !strings.Contains(errb.String(), "bogus") {
+		t.Errorf("unknown stream: %d %q", code, errb.String())
+	}
+}

@@ -1,7 +1,11 @@
 package airbyte
 
 import (
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -38,4 +42,52 @@ func Configure(discovered *Catalog, only []string, generation int64) (*Configure
 		out.Streams = append(out.Streams, cs)
 	}
 	return &out, nil
+}
+
+// ConfigureCommand is the `configure-catalog` helper command of our connectors: it reads the output
+// of `discover` on stdin and prints a configured catalog (see Configure) on stdout, so a user without
+// the Airbyte platform can run `read`:
+//
+//	source-clockify discover --config c.json | source-clockify configure-catalog [--streams a,b] [--generation N] > catalog.json
+//
+// It returns the process exit code; errors go to stderr.
+func ConfigureCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("configure-catalog", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	streams := fs.String("streams", "", "comma-separated stream names (default: every stream)")
+	generation := fs.Int64("generation", 1, "generation_id of this sync; raise it with every sync that should replace full-refresh tables")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var discovered *Catalog
+	err := ReadLines(stdin, func(n int, line []byte) error {
+		var m Message
+		if json.Unmarshal(line, &m) == nil && m.Type == TypeCatalog && m.Catalog != nil && discovered == nil {
+			discovered = m.Catalog
+		}
+		return nil
+	})
+	if err == nil && discovered == nil {
+		err = errors.New("no CATALOG message on stdin; pipe the output of `discover --config <file>` into this command")
+	}
+	var only []string
+	for _, s := range strings.Split(*streams, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			only = append(only, s)
+		}
+	}
+	var cc *ConfiguredCatalog
+	if err == nil {
+		cc, err = Configure(discovered, only, *generation)
+	}
+	if err == nil {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(cc)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "configure-catalog: %v\n", err)
+		return 1
+	}
+	return 0
 }
