@@ -53,6 +53,10 @@ func streamProperties(schema json.RawMessage) ([]property, error) {
 	}
 	out := make([]property, 0, len(names))
 	for _, name := range names {
+		switch name {
+		case colRawID, colExtractedAt, colGenerationID, colMeta:
+			continue // the meta column of that name wins; the property cannot be stored
+		}
 		p, err := propertyType(s.Properties[name])
 		if err != nil {
 			return nil, fmt.Errorf("property %q: %w", name, err)
