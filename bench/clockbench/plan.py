@@ -1,0 +1,55 @@
+"""Sizes and repetitions of the full and the quick run. Every code path runs in both; only sizes
+and the number of repetitions differ."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    name: str
+    runs: int  # repetitions of each measured figure (median reported)
+    compare_entries: int  # time entries of the workspace in the 10 rps / 200 ms comparison
+    raw_entries: int  # time entries for the limits-off comparison of the three sources
+    scale_sizes: tuple  # time entries for the scaling series; the largest also feeds the destinations
+    rate_entries_per_user: int  # time entries of each of the 10 members in the rate-control run
+    rate_page_size: int  # small pages so the rate-control run sends many requests
+    chaos_429: float  # probability that a burst of 429s starts (rate-control run)
+    chaos_429_len: int
+    limited_scale: bool  # also scale under 10 rps / 200 ms
+    pyiceberg_batch_rows: int
+
+
+FULL = Plan(
+    name="full",
+    runs=3,
+    compare_entries=10_000,
+    raw_entries=50_000,
+    scale_sizes=(10_000, 100_000, 1_000_000),
+    rate_entries_per_user=5_000,
+    rate_page_size=100,
+    chaos_429=0.004,
+    chaos_429_len=3,
+    limited_scale=True,
+    pyiceberg_batch_rows=100_000,
+)
+
+QUICK = Plan(
+    name="quick",
+    runs=1,
+    compare_entries=1_000,
+    raw_entries=5_000,
+    scale_sizes=(1_000, 5_000, 20_000),
+    rate_entries_per_user=600,
+    rate_page_size=50,
+    chaos_429=0.015,
+    chaos_429_len=3,
+    limited_scale=True,
+    pyiceberg_batch_rows=100_000,
+)
+
+# The simulator settings of the rate-limited comparison (issue 7): Clockify's documented 10 requests
+# per second per key and a realistic latency.
+LIMIT_RPS = 10
+LATENCY = "200ms"
