@@ -123,11 +123,24 @@ else
   fi
 fi
 
+# --- moto server (S3 and Glue) ---------------------------------------------------------------
+motoport="$(free_port)"
+"$here/.venv/bin/moto_server" -H 127.0.0.1 -p "$motoport" >"$work/moto.log" 2>&1 &
+pids+=($!)
+if wait_http "http://127.0.0.1:$motoport/moto-api/" 60; then
+  export INTEROP_S3_ENDPOINT="http://127.0.0.1:$motoport"
+  log "moto server $("$py" -c 'import moto; print(moto.__version__)') on 127.0.0.1:$motoport (S3 and Glue)"
+else
+  export INTEROP_S3_ENDPOINT_ERROR="moto_server did not answer within 60 s: $(tail -5 "$work/moto.log" | tr '\n' ' ')"
+fi
 # --- Apache Iceberg REST catalog fixture (java -jar, CATALOG_* env, JDBC/SQLite backend) -------
+# Two servers: one with a local warehouse, one with an s3:// warehouse on moto (S3FileIO).
 jar="$(rest_fixture_jar)"
 restport="$(free_port)"
+rests3port="$(free_port)"
 if [ ! -s "$jar" ]; then
   export INTEROP_REST_URI_ERROR="REST fixture jar $jar missing (interop/setup.sh fetches $REST_FIXTURE_GAV)"
+  export INTEROP_REST_S3_URI_ERROR="$INTEROP_REST_URI_ERROR"
 else
   mkdir -p "$work/rest-warehouse"
   (
@@ -139,24 +152,39 @@ else
     exec java -Xmx768m -jar "$jar"
   ) >"$work/rest.log" 2>&1 &
   pids+=($!)
+  if [ -n "${INTEROP_S3_ENDPOINT:-}" ]; then
+    (
+      cd "$work" &&
+      AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+      CATALOG_WAREHOUSE="s3://rest-s3/warehouse" \
+      CATALOG_IO__IMPL=org.apache.iceberg.aws.s3.S3FileIO \
+      CATALOG_S3_ENDPOINT="$INTEROP_S3_ENDPOINT" CATALOG_S3_PATH__STYLE__ACCESS=true \
+      CATALOG_S3_ACCESS__KEY__ID=testing CATALOG_S3_SECRET__ACCESS__KEY=testing CATALOG_CLIENT_REGION=us-east-1 \
+      CATALOG_URI="jdbc:sqlite:file:$work/rest-s3-catalog.db" \
+      CATALOG_JDBC_USER=user CATALOG_JDBC_PASSWORD=password \
+      CATALOG_REST_PORT="$rests3port" \
+      exec java -Xmx768m -jar "$jar"
+    ) >"$work/rest-s3.log" 2>&1 &
+    pids+=($!)
+  else
+    export INTEROP_REST_S3_URI_ERROR="no moto S3 endpoint for its warehouse"
+  fi
   if wait_http "http://127.0.0.1:$restport/v1/config" 120; then
     export INTEROP_REST_URI="http://127.0.0.1:$restport" INTEROP_REST_WAREHOUSE="$work/rest-warehouse"
     log "Iceberg REST catalog fixture $REST_FIXTURE_VERSION on 127.0.0.1:$restport (JDBC SQLite backend, warehouse $work/rest-warehouse)"
   else
     export INTEROP_REST_URI_ERROR="the REST fixture did not answer /v1/config within 120 s: $(tail -5 "$work/rest.log" | tr '\n' ' ')"
   fi
+  if [ -n "${INTEROP_S3_ENDPOINT:-}" ]; then
+    if wait_http "http://127.0.0.1:$rests3port/v1/config" 120; then
+      export INTEROP_REST_S3_URI="http://127.0.0.1:$rests3port"
+      log "Iceberg REST catalog fixture $REST_FIXTURE_VERSION on 127.0.0.1:$rests3port (JDBC SQLite backend, S3FileIO, warehouse s3://rest-s3/warehouse on moto)"
+    else
+      export INTEROP_REST_S3_URI_ERROR="the S3 REST fixture did not answer /v1/config within 120 s: $(tail -5 "$work/rest-s3.log" | tr '\n' ' ')"
+    fi
+  fi
 fi
 
-# --- moto server (S3 and Glue) ---------------------------------------------------------------
-motoport="$(free_port)"
-"$here/.venv/bin/moto_server" -H 127.0.0.1 -p "$motoport" >"$work/moto.log" 2>&1 &
-pids+=($!)
-if wait_http "http://127.0.0.1:$motoport/moto-api/" 60; then
-  export INTEROP_S3_ENDPOINT="http://127.0.0.1:$motoport"
-  log "moto server $("$py" -c 'import moto; print(moto.__version__)') on 127.0.0.1:$motoport (S3 and Glue)"
-else
-  export INTEROP_S3_ENDPOINT_ERROR="moto_server did not answer within 60 s: $(tail -5 "$work/moto.log" | tr '\n' ' ')"
-fi
 log "services up after $(($(date +%s) - t0)) s"
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -176,7 +204,7 @@ if [ "$rc" -ne 0 ] || [ ! -s "$results" ]; then
   failed=$((failed + 1))
 fi
 if [ "$failed" -gt 0 ] && [ "${INTEROP_KEEP:-0}" != 1 ]; then
-  for f in rest.log moto.log pg/log; do
+  for f in rest.log rest-s3.log moto.log pg/log; do
     [ -s "$work/$f" ] && { log "last lines of $f:"; tail -5 "$work/$f"; }
   done
 fi

@@ -2,7 +2,9 @@
 (org.apache.iceberg:iceberg-open-api, the shaded test-fixtures runtime, run by run.sh with
 `java -jar` and CATALOG_* environment variables: JDBC catalog on SQLite, local warehouse); the
 destination writes through it with catalog_type rest, PyIceberg's RestCatalog reads back through
-the same server, and every row is compared with the emitted records."""
+the same server, and every row is compared with the emitted records. A second fixture server keeps
+its warehouse on S3 (moto, the server's own S3FileIO): the destination writes data files there with
+its S3 storage settings and PyIceberg reads them back through the server and moto."""
 
 from __future__ import annotations
 
@@ -38,3 +40,25 @@ def run(chk: Checks) -> None:
         chk.sabotaged(f"rest: {NS}.tasks: PyIceberg could not read")
     verify_sync(chk, cat, NS, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
                 d.truth, label="rest: ")
+
+    # REST catalog whose warehouse is s3:// on moto.
+    uri = shared.service("INTEROP_REST_S3_URI")
+    ep = shared.service("INTEROP_S3_ENDPOINT")
+    s3 = shared.boto("s3", ep)
+    s3.create_bucket(Bucket="rest-s3")
+    ns = "clockify_rest_s3"
+    cfg = {"warehouse": "s3://rest-s3/warehouse", "namespace": ns,
+           "catalog": {"catalog_type": "rest", "uri": uri}, "storage": shared.s3_storage(ep)}
+    dest_write(write_json(base / "destination-s3.json", cfg), d.cat_path, d.source_stdout())
+    n = s3.list_objects_v2(Bucket="rest-s3", Prefix="warehouse/").get("KeyCount", 0)
+    cat = RestCatalog("rest_s3", uri=uri, **shared.s3_props(ep))
+    tables = sorted(t[1] for t in cat.list_tables(ns))
+    say(f"  REST catalog {uri} (S3 warehouse) lists {len(tables)} tables in {ns}; {n} objects under s3://rest-s3/warehouse/")
+    chk.check(len(tables) == len(d.configured["streams"]), f"S3 REST catalog lists {len(tables)} tables, want {len(d.configured['streams'])}")
+    if SABOTAGE:
+        victim = first_data_file(cat.load_table((ns, "tasks")))
+        s3.delete_object(Bucket="rest-s3", Key=victim.split("s3://rest-s3/", 1)[1])
+        say(f"  self-test: deleted object {victim} of {ns}.tasks from S3")
+        chk.sabotaged(f"rest+s3: {ns}.tasks: PyIceberg could not read")
+    verify_sync(chk, cat, ns, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
+                d.truth, label="rest+s3: ")
