@@ -340,8 +340,8 @@ func (c *Client) Get(ctx context.Context, path string, q url.Values) (*Response,
 // counts as a malformed body and is retried, unless wrapped with Permanent. A nil
 // check means json.Valid.
 func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, check func(*Response) error) (*Response, error) {
-	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("clockify: GET %q: path must start with /", c.redact(path))
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("clockify: GET %q: path must start with / and carry no query (pass it as q)", c.redact(path))
 	}
 	rel := path
 	if enc := q.Encode(); enc != "" {

@@ -489,7 +489,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 	c, logs := newTestClient(t, srv, Options{MaxAttempts: 2})
 	ctx := context.Background()
 	var errs []error
-	for _, p := range []string{"/unauthorized", "/down", "/html", "not-absolute", "/" + testKey} {
+	for _, p := range []string{"/unauthorized", "/down", "/html", "not-absolute", "/x?key=" + testKey, "/" + testKey} {
 		_, err := c.Get(ctx, p, nil)
 		errs = append(errs, err)
 	}
@@ -500,7 +500,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 	if seen.Load() != testKey {
 		t.Fatalf("server received X-Api-Key %q; want the key", seen.Load())
 	}
-	for i, err := range errs[:4] {
+	for i, err := range errs[:5] {
 		if err == nil {
 			t.Fatalf("case %d: no error", i)
 		}
