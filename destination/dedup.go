@@ -101,7 +101,7 @@ func (st *stream) matchExisting(b *batch, rec arrow.RecordBatch, keep map[string
 		}
 		b.dupes = true
 		if cur != nil {
-			if v := valueAt(cur, r); compareValues(b.rb.cols[b.cursorI].kind, v, w.cursor) > 0 {
+			if v := cursorValue(valueAt(cur, r), b.inner); compareValues(b.cursorKind(), v, w.cursor) > 0 {
 				w.cursor, w.rawID = v, id
 			}
 		}

@@ -180,3 +180,19 @@ func TestTruncateRetryAfterMainReplaced(t *testing.T) {
 		t.Fatalf("rows %v", got)
 	}
 }
+
+func TestDedupNestedSourceDefinedCursor(t *testing.T) {
+	h := newHarness(t)
+	h.cfg["flush_records"] = 1
+	schema := `{"type":"object","properties":{"id":{"type":"string"},"v":{"type":"string"},"timeInterval":{"type":["null","object"]}}}`
+	cc := fmt.Sprintf(`{"streams":[{"stream":{"name":"te","json_schema":%s,"supported_sync_modes":["incremental"],"source_defined_cursor":true,"default_cursor_field":["timeInterval","start"]},"sync_mode":"incremental","destination_sync_mode":"append_dedup","primary_key":[["id"]]}]}`, schema)
+	r := func(id, v, start string) string {
+		return rec("te", fmt.Sprintf(`{"id":%q,"v":%q,"timeInterval":{"start":%q,"end":null}}`, id, v, start), 1)
+	}
+	h.mustWrite(cc, lines(r("a", "new", "2024-05-02T00:00:00Z"), r("a", "old", "2024-05-01T00:00:00Z"), state("te", 1, 1),
+		r("b", "b1", "2024-01-01T00:00:00Z"), state("te", 2, 2)))
+	h.mustWrite(cc, lines(r("a", "older", "2024-04-01T00:00:00Z"), r("b", "b2", "2024-01-02T00:00:00Z"), state("te", 3, 3)))
+	if got := project(h.rows("clockify", "te", "id"), "id", "v"); !slices.Equal(got, []string{"a|new", "b|b2"}) {
+		t.Fatalf("rows %v", got)
+	}
+}

@@ -2,6 +2,7 @@ package destination
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -51,6 +52,7 @@ type stream struct {
 	props    []property
 	pk       []string // top-level primary key columns (append_dedup only)
 	cursor   string   // top-level cursor column, "" when deduplicating by arrival
+	inner    []string // path inside a JSON cursor column (e.g. timeInterval.start)
 	dedup    bool
 	truncate bool
 	branch   string // table.MainBranch, or the staging branch of a truncating stream
@@ -79,8 +81,9 @@ type batch struct {
 	// append_dedup: the surviving row of each key seen in this batch.
 	winners map[string]*winner
 	dupes   bool
-	cursorI int   // index of the cursor in rb.cols, -1 when none
-	pkI     []int // indices of the key columns in rb.cols
+	cursorI int      // index of the cursor in rb.cols, -1 when none
+	inner   []string // path inside the cursor's JSON text
+	pkI     []int    // indices of the key columns in rb.cols
 }
 
 type winner struct {
@@ -122,8 +125,17 @@ func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string) (*str
 			}
 			st.pk = append(st.pk, path[0])
 		}
-		if len(cs.CursorField) == 1 && findProp(props, cs.CursorField[0]) != nil {
-			st.cursor = cs.CursorField[0]
+		path := cs.CursorField
+		if cs.Stream.SourceDefinedCursor || len(path) == 0 {
+			// The source-defined cursor wins over the configured one.
+			if len(cs.Stream.DefaultCursorField) > 0 {
+				path = cs.Stream.DefaultCursorField
+			}
+		}
+		if len(path) > 0 {
+			if p := findProp(props, path[0]); p != nil && (len(path) == 1 || p.JSON) {
+				st.cursor, st.inner = path[0], slices.Clone(path[1:])
+			}
 		}
 	}
 	if st.truncate {
@@ -302,6 +314,7 @@ func (st *stream) begin(ctx context.Context) error {
 		}
 		if st.cursor != "" {
 			b.cursorI = rb.byName[st.cursor]
+			b.inner = st.inner
 		}
 	}
 	recs := func(yield func(arrow.RecordBatch, error) bool) {
@@ -385,7 +398,7 @@ func (b *batch) track() {
 	k := key.String()
 	var cur value
 	if b.cursorI >= 0 {
-		cur = b.rb.cur[b.cursorI]
+		cur = cursorValue(b.rb.cur[b.cursorI], b.inner)
 	}
 	w, ok := b.winners[k]
 	if !ok {
@@ -393,7 +406,7 @@ func (b *batch) track() {
 		return
 	}
 	b.dupes = true
-	if b.cursorI < 0 || compareValues(b.rb.cols[b.cursorI].kind, cur, w.cursor) >= 0 {
+	if b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
 		w.cursor, w.rawID = cur, b.rb.rawID
 	}
 }
@@ -424,6 +437,11 @@ func compareValues(k colKind, a, b value) int {
 		return 1
 	}
 	switch k {
+	case kNested:
+		if a.i == 1 && b.i == 1 {
+			return compareValues(kFloat64, a, b)
+		}
+		return strings.Compare(a.s, b.s)
 	case kString, kJSON:
 		return strings.Compare(a.s, b.s)
 	case kFloat32, kFloat64:
@@ -601,4 +619,48 @@ func (st *stream) finalize(ctx context.Context, snapProps iceberg.Properties) er
 	}
 	st.finalized = true
 	return nil
+}
+
+// kNested marks cursor values taken from inside JSON text: numbers compare as numbers, the rest
+// (ISO date-times included) as strings.
+const kNested colKind = 255
+
+func (b *batch) cursorKind() colKind {
+	if len(b.inner) > 0 {
+		return kNested
+	}
+	return b.rb.cols[b.cursorI].kind
+}
+
+// cursorValue extracts the cursor at path from a JSON column's text; with no path it is v.
+func cursorValue(v value, path []string) value {
+	if len(path) == 0 || v.null {
+		return v
+	}
+	raw := []byte(v.s)
+	for _, k := range path {
+		var next []byte
+		if err := eachField(raw, func(key, val []byte) {
+			if next == nil && unescapeKey(key) == k {
+				next = val
+			}
+		}); err != nil || next == nil {
+			return value{null: true}
+		}
+		raw = next
+	}
+	switch {
+	case isNull(raw):
+		return value{null: true}
+	case raw[0] == '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return value{null: true}
+		}
+		return value{s: s}
+	}
+	if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+		return value{f: f, i: 1, s: string(raw)}
+	}
+	return value{s: string(raw)}
 }
