@@ -342,3 +342,31 @@ func TestSIGTERMStopsWithoutAcknowledging(t *testing.T) {
 		}
 	}
 }
+
+// {} means ./warehouse with the SQLite catalog inside it, namespace clockify.
+func TestEmptyConfigUsesLocalWarehouse(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(catalogFor("items", itemsSchema, "append", "", "", 1, 0)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "write", "--config", "config.json", "--catalog", "catalog.json")
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(lines(item(1, "a", 1), state("items", 1, 1)))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("write with {}: %v\n%s", err, out)
+	}
+	if len(states(strings.Split(string(out), "\n"))) != 1 {
+		t.Fatalf("no echo: %s", out)
+	}
+	h := &harness{t: t, dir: filepath.Join(dir, "warehouse"), cfg: map[string]any{}}
+	if got := project(h.rows("clockify", "items", "id"), "id", "v"); !slices.Equal(got, []string{"1|a"}) {
+		t.Fatalf("rows %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "warehouse", "catalog.db")); err != nil {
+		t.Errorf("no SQLite catalog in ./warehouse: %v", err)
+	}
+}
