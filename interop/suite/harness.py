@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -476,7 +477,7 @@ def read_all(table) -> tuple[list[dict], Any]:
 
 def verify_sync(chk: Checks, cat, namespace: str, configured: dict, records: dict[str, list[dict]],
                 truth: dict[str, int], expected: Callable[[str, str], int] | None = None,
-                duck: bool = True, label: str = "") -> None:
+                duck: bool = True, label: str = "", truth_ids: dict | None = None) -> None:
     """Loads every configured table through a PyIceberg catalog, reads every row, compares them with
     the emitted records, the ground truth and (optionally) DuckDB's view of the same rows."""
     for cs in configured["streams"]:
@@ -493,6 +494,12 @@ def verify_sync(chk: Checks, cat, namespace: str, configured: dict, records: dic
         pk = cs.get("primary_key") or []
         verify_rows(chk, f"{label}{namespace}.{name}", rows, table_columns(tbl.schema()), s["json_schema"],
                     records.get(name, []), pk, dedup, cs["generation_id"], n_expected)
+        if truth_ids is not None and expected is None and pk == [["id"]]:
+            want_ids = Counter(truth_ids.get(name, []))
+            got_ids = Counter(r.get("id") for r in rows)
+            chk.check(got_ids == want_ids, f"{label}{namespace}.{name}: ids differ from the simulator's ground-truth ids "
+                                           f"(missing {sorted((want_ids - got_ids).elements())[:3]}, extra {sorted((got_ids - want_ids).elements())[:3]})")
+            chk.count("tables whose ids equal the ground-truth ids")
         if duck:
             duckdb_check(chk, f"{label}{namespace}.{name}", arrow, table_columns(tbl.schema()), s["json_schema"],
                          records.get(name, []), pk, dedup, cs["generation_id"], n_expected)

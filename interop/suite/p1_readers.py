@@ -3,8 +3,9 @@ destination-iceberg write on the embedded default: SQLite catalog in a local war
 PyIceberg loads every table from the SQLite catalog and reads every row, DuckDB queries the same
 rows, and every row must equal the record the source emitted, field by field after the documented
 type mapping, with row counts equal to the simulator's ground truth. A second sync then exercises
-the other modes (incremental dedup re-reading its lookback window, append, overwrite/truncate,
-full-refresh dedup) and PyIceberg reads those tables too."""
+the other modes (incremental dedup re-reading its lookback window, append, overwrite = truncate
+refresh, full-refresh append_dedup, overwrite_dedup) and PyIceberg and DuckDB read those tables
+too."""
 
 from __future__ import annotations
 
@@ -58,11 +59,12 @@ def run(chk: Checks) -> None:
         chk.sabotaged("clockify.projects: row", "clockify.projects (DuckDB): row")
     for name, n in sorted(d.read.count().items()):
         chk.check(n == d.truth.get(name), f"source emitted {n} {name} records, ground truth is {d.truth.get(name)}")
-    verify_sync(chk, cat, NAMESPACE, d.configured, expected1, d.truth)
+    verify_sync(chk, cat, NAMESPACE, d.configured, expected1, d.truth, truth_ids=d.truth_ids)
 
     # Sync 2: every other mode the destination supports, read back by PyIceberg.
     modes = {"time_entries": ("incremental", "append_dedup"), "tags": ("full_refresh", "append"),
-             "clients": ("full_refresh", "overwrite"), "groups": ("full_refresh", "append_dedup")}
+             "clients": ("full_refresh", "overwrite"), "groups": ("full_refresh", "append_dedup"),
+             "projects": ("full_refresh", "overwrite_dedup")}
     configured2 = configure({"streams": [s for s in d.catalog["streams"] if s["name"] in modes]},
                             generation=2, sync_id=2, modes=modes)
     cat2_path = write_json(base / "configured_catalog_2.json", configured2)

@@ -39,7 +39,7 @@ def run(chk: Checks) -> None:
         say(f"  self-test: removed data file {victim} of {NS}.tasks")
         chk.sabotaged(f"rest: {NS}.tasks: PyIceberg could not read")
     verify_sync(chk, cat, NS, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
-                d.truth, label="rest: ")
+                d.truth, label="rest: ", truth_ids=d.truth_ids)
 
     # REST catalog whose warehouse is s3:// on moto.
     uri = shared.service("INTEROP_REST_S3_URI")
@@ -61,4 +61,4 @@ def run(chk: Checks) -> None:
         say(f"  self-test: deleted object {victim} of {ns}.tasks from S3")
         chk.sabotaged(f"rest+s3: {ns}.tasks: PyIceberg could not read")
     verify_sync(chk, cat, ns, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
-                d.truth, label="rest+s3: ")
+                d.truth, label="rest+s3: ", truth_ids=d.truth_ids)

@@ -43,7 +43,7 @@ def run(chk: Checks) -> None:
                      **shared.s3_props(ep))
     if SABOTAGE:
         break_table(chk, cat, ns, s3)
-    verify_sync(chk, cat, ns, d.configured, records, d.truth, label="sql+s3: ")
+    verify_sync(chk, cat, ns, d.configured, records, d.truth, label="sql+s3: ", truth_ids=d.truth_ids)
 
     # Glue catalog with an s3:// warehouse.
     ns = "clockify_glue"
@@ -64,4 +64,4 @@ def run(chk: Checks) -> None:
                                  "glue.secret-access-key": "testing"}, **shared.s3_props(ep))
     if SABOTAGE:
         break_table(chk, cat, ns, s3)
-    verify_sync(chk, cat, ns, d.configured, records, d.truth, label="glue+s3: ")
+    verify_sync(chk, cat, ns, d.configured, records, d.truth, label="glue+s3: ", truth_ids=d.truth_ids)

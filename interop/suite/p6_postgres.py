@@ -76,4 +76,4 @@ def run(chk: Checks) -> None:
     cat = SqlCatalog("airbyte", uri=f"postgresql+psycopg2://{u.username}@{u.hostname}:{u.port}{u.path}",
                      warehouse=f"file://{warehouse}")
     verify_sync(chk, cat, NS, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
-                d.truth, label="postgres: ")
+                d.truth, label="postgres: ", truth_ids=d.truth_ids)
