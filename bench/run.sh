@@ -64,6 +64,8 @@ if [ -z "$report_only" ]; then
 
   PY=$(find_python 3.11 3.12 3.10) || { echo "bench/run.sh: no Python 3.10-3.12 found" >&2; exit 1; }
   venv "$B/.venv" "$PY" "$B/requirements.txt"
+  say "harness self-tests"
+  PYTHONPATH="$B" "$B/.venv/bin/python" -m unittest discover -s "$B/tests"
 
   # Peers: a failure to install is a result to report, not a reason to stop the other measurements.
   status="{"

@@ -67,8 +67,12 @@ class Bench:
         ws = sim.workspace_id() if workspace or peer is not self.ours else None
         inv = peer.invocation(d, sim.url, streams, workspace_id=ws, **cfg)
         sim.reset_stats()
+        t_start = time.time()
         m = procs.run_measured(inv.argv, os.path.join(d, "stdout.jsonl"), os.path.join(d, "stderr.log"), timeout_s=1800)
+        t_end = time.time()
         st = sim.stats()
+        # Whole seconds from the 10th after start to the last complete one (issue 3's "after the first ten seconds").
+        after10 = [x["requests"] for x in st.get("timeline", []) if t_start + 10 <= x["second"] and x["second"] + 1 <= t_end]
         out = analyze.read_output(m.stdout_path, inv.protocol, want_ids=want_ids)
         errors = out.errors + (analyze.singer_errors(m.stderr_path) if inv.protocol == "singer" else [])
         res = {
@@ -80,6 +84,7 @@ class Bench:
             "requests": st["requests"],
             "too_many": st["tooMany"],
             "statuses": st["statuses"],
+            "rps_after_10s": statistics.mean(after10) if after10 else None,
             "records": {ours: out.records.get(theirs, 0) for ours, theirs in inv.names.items()},
             "records_total": sum(out.records.values()),
             "errors": [procs.one_line(e) for e in errors[:3]],

@@ -350,16 +350,65 @@ class Report:
             rows.append([fx(int(n)), fx(med(rr, "wall_s"), 2), fx(med(rr, "peak_rss_mib")),
                          fx(med_fn(rr, lambda r: r["records"]["time_entries"])),
                          fx(med(lr, "wall_s"), 1) if lr else "n/a", fx(med(lr, "requests")) if lr else "n/a",
-                         fx(med(lr, "too_many")) if lr else "n/a",
+                         fx(med(lr, "too_many")) if lr else "n/a", fx(med(lr, "rps_after_10s"), 2) if lr else "n/a",
                          fx(med(do, "peak_rss_mib")), fx(med(dp, "peak_rss_mib")), fx(med(do, "wall_s"), 2), fx(med(dp, "wall_s"), 2)])
         self.p("Our source on `time_entries` alone, limits off (loopback) and at 10 requests/s with 200 ms latency; both "
                "destinations on the limits-off output of the same size.\n")
         self.p(table(["time entries", "source wall s (no limits)", "source peak RSS MiB", "records",
-                      "source wall s (10 rps, 200 ms)", "requests (10 rps)", "429s (10 rps)",
+                      "source wall s (10 rps, 200 ms)", "requests (10 rps)", "429s (10 rps)", "requests/s after 10 s (10 rps)",
                       "destination-iceberg peak RSS MiB", "PyIceberg loader peak RSS MiB",
                       "destination-iceberg wall s", "PyIceberg loader wall s"], rows), "")
+        ns = sorted(sc, key=int)
+        if len(ns) > 1:
+            lo, hi = ns[0], ns[-1]
+            f = int(hi) / int(lo)
+            sw = ratio(med(sc[hi]["runs"], "wall_s"), med(sc[lo]["runs"], "wall_s"))
+            sr = ratio(med(sc[hi]["runs"], "peak_rss_mib"), med(sc[lo]["runs"], "peak_rss_mib"))
+            do = ratio(med(dest.get(hi, {}).get("ours", []), "peak_rss_mib"), med(dest.get(lo, {}).get("ours", []), "peak_rss_mib"))
+            dp = ratio(med(dest.get(hi, {}).get("pyiceberg", []), "peak_rss_mib"), med(dest.get(lo, {}).get("pyiceberg", []), "peak_rss_mib"))
+            self.p(f"From {fx(int(lo))} to {fx(int(hi))} time entries ({f:.0f}× the data): source wall time ×{fx(sw, 1)} "
+                   f"(start-up weighs on the small end), source peak RSS ×{fx(sr, 2)}, destination-iceberg peak RSS "
+                   f"×{fx(do, 2)}, PyIceberg loader peak RSS ×{fx(dp, 2)}.\n")
         self.plot_scaling(sc, lim, dest)
         self.img("scaling.png", "scaling")
+
+    def goals(self) -> None:
+        """The figures issues 3 and 4 set as goals for our own programs, pass or miss."""
+        rows = []
+        lim = self.s.get("scaling_limited", {}).get("sizes", {})
+        if lim:
+            big = max(lim, key=int)
+            rr = lim[big]["runs"]
+            rps = med(rr, "rps_after_10s")
+            share = med_fn(rr, lambda r: r["too_many"] / r["requests"] if r["requests"] else None)
+            rows.append([f"source at 10 req/s + 200 ms ({fx(int(big))} time entries): requests/s after the first 10 s", "≥ 9",
+                         fx(rps, 2), _mark(rps is not None and rps >= 9)])
+            rows.append(["… 429s as a share of requests", "< 5 %", fx(100 * share if share is not None else None, 2) + " %",
+                         _mark(share is not None and share < 0.05)])
+        sc = self.s.get("scaling_source", {}).get("sizes", {})
+        if sc:
+            big = max(sc, key=int)
+            rr = sc[big]["runs"]
+            rps = med_fn(rr, lambda r: r["records"]["time_entries"] / r["wall_s"] if r["wall_s"] else None)
+            rss = med(rr, "peak_rss_mib")
+            rows.append([f"source, limits off, {fx(int(big))} time entries: records/s", "≥ 100,000", fx(rps), _mark(rps is not None and rps >= 100000)])
+            rows.append([f"source, limits off, {fx(int(big))} time entries: peak RSS", "< 100 MiB", f"{fx(rss)} MiB", _mark(rss is not None and rss < 100)])
+        dest = self.s.get("destinations", {}).get("sizes", {})
+        if dest:
+            big = max(dest, key=int)
+            rr = dest[big].get("ours", [])
+            rps, rss = med(rr, "records_per_s"), med(rr, "peak_rss_mib")
+            rows.append([f"destination-iceberg, {fx(int(big))} records: records/s", "≥ 50,000", fx(rps), _mark(rps is not None and rps >= 50000)])
+            rows.append([f"destination-iceberg, {fx(int(big))} records: peak RSS", "< 512 MiB", f"{fx(rss)} MiB", _mark(rss is not None and rss < 512)])
+        if not rows:
+            return
+        self.p("## Our own goals (issues 3 and 4)\n")
+        if self.res.get("plan") == "quick":
+            self.p("_Quick plan: sizes are below the ones the goals name; marks are indicative only._\n")
+        self.p(table(["goal", "target", "measured (median)", ""], rows), "")
+        for r in rows:
+            if r[3] == "missed":
+                self.losses.append(f"own goal missed: {r[0]}: {r[2]} (target {r[1]})")
 
     # --- plots ------------------------------------------------------------------------------------
 
@@ -422,6 +471,9 @@ class Report:
         if lim:
             ln = [n for n in ns if str(n) in lim]
             a1.plot(ln, [med(lim[str(n)]["runs"], "wall_s") for n in ln], "s-", color="#08519c", label="source, 10 req/s + 200 ms")
+        top = med(sc[str(ns[-1])]["runs"], "wall_s")
+        if top:
+            a1.plot(ns, [top * n / ns[-1] for n in ns], ":", color="grey", label="linear (∝ time entries)")
         a1.set_xscale("log")
         a1.set_yscale("log")
         a1.set_xlabel("time entries")
@@ -445,7 +497,7 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.goals):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none
@@ -508,6 +560,10 @@ def write(res: dict, md_path: str, plots: str) -> None:
              "the interpreter, start-up included). HTTP requests and 429s are counted by the simulator.", ""]
     with open(md_path, "w", encoding="utf-8") as f:
         f.write("\n".join(head + body).rstrip() + "\n")
+
+
+def _mark(ok_: bool) -> str:
+    return "met" if ok_ else "missed"
 
 
 def _first(v):
