@@ -53,6 +53,11 @@ def run(chk: Checks) -> None:
     base = WORK / "p0"
     base.mkdir(parents=True, exist_ok=True)
     say(f"  PyIceberg {pyiceberg.__version__}, DuckDB {duckdb.__version__}")
+    # DuckDB's own Iceberg reader would be downloaded from DuckDB's extension host (not a registry
+    # this machine reaches), so it is only reported, never installed; DuckDB reads Arrow instead.
+    ext = duckdb.connect().execute(
+        "SELECT installed, loaded FROM duckdb_extensions() WHERE extension_name = 'iceberg'").fetchall()
+    say(f"  DuckDB iceberg extension (installed, loaded): {ext[0] if ext else 'unknown to this build'}")
 
     def remove_file(tbl) -> None:
         f = first_data_file(tbl)

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 
 from harness import SABOTAGE, WORK, Checks, binary, dest_write, run_ok, say, write_json
+from harness import run as run_cmd
 import shared
 
 
@@ -70,6 +71,14 @@ def run(chk: Checks) -> None:
     spec = parse_all(chk, "source spec", run_ok([src, "spec"]).lines())
     check = parse_all(chk, "source check", run_ok([src, "check", "--config", str(d.src_cfg)]).lines())
     chk.check(status_of(check) == "SUCCEEDED", f"source check status {status_of(check)}, want SUCCEEDED")
+    # Failure paths print protocol messages too: a wrong API key.
+    bad_cfg = write_json(base / "source-bad-key.json", dict(json.loads(d.src_cfg.read_text()), api_key="wrong-key-0000000000"))
+    bad = parse_all(chk, "source check (wrong API key)", run_cmd([src, "check", "--config", str(bad_cfg)]).lines())
+    chk.check(status_of(bad) == "FAILED", f"source check with a wrong key: status {status_of(bad)}, want FAILED")
+    bad_read = run_cmd([src, "read", "--config", str(bad_cfg), "--catalog", str(d.cat_path)])
+    bad_msgs = parse_all(chk, f"source read (wrong API key, exit {bad_read.rc})", bad_read.lines())
+    chk.check(any(m.get("type") == "TRACE" and m["trace"].get("type") == "ERROR" for m in bad_msgs),
+              "source read with a wrong key printed no TRACE ERROR")
     disc = parse_all(chk, "source discover", d.discover_run.lines())
     read = parse_all(chk, "source read", read_lines)
 
@@ -78,7 +87,15 @@ def run(chk: Checks) -> None:
     dcheck = parse_all(chk, "destination check", run_ok([dst, "check", "--config", str(dst_cfg)]).lines())
     chk.check(status_of(dcheck) == "SUCCEEDED", f"destination check status {status_of(dcheck)}, want SUCCEEDED")
     w = dest_write(dst_cfg, d.cat_path, b"\n".join(d.read.run.lines()) + b"\n")
-    parse_all(chk, "destination write", w.lines())
+    wmsgs = parse_all(chk, "destination write", w.lines())
+    src_states = [m for m in read if m.get("type") == "STATE"]
+    echoed = [m for m in wmsgs if m.get("type") == "STATE"]
+    chk.check(len(echoed) == len(src_states),
+              f"the destination echoed {len(echoed)} STATE messages, the source sent {len(src_states)}")
+    for m in echoed:
+        chk.check(isinstance((m["state"].get("destinationStats") or {}).get("recordCount"), (int, float)),
+                  f"echoed STATE without destinationStats.recordCount: {json.dumps(m)[:200]}")
+    chk.count("source STATE messages echoed by the destination", len(echoed))
 
     # Specs and schemas are draft-07; the source config validates against the source spec.
     for label, msgs in (("source", spec), ("destination", dspec)):
