@@ -177,3 +177,5 @@ func states(out []string) []string {
 	}
 	return s
 }
+
+func jsonUnmarshalString(s string, v any) error { return json.Unmarshal([]byte(s), v) }

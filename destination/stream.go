@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
+	"github.com/google/uuid"
 
 	"github.com/clockberg/clockberg/airbyte"
 )
@@ -506,34 +508,88 @@ func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) erro
 		return sendErr
 	}
 	name := strings.Join(st.ident, ".")
+	props := maps.Clone(snapProps)
+	props[SummaryCommitID] = uuid.NewString()
+	base := st.tbl
 	txn := b.txn
+	var err error
+	for attempt := 1; ; attempt++ {
+		var tbl *table.Table
+		if err = st.stage(ctx, b, txn, props); err == nil {
+			if tbl, err = txn.Commit(ctx); err == nil {
+				st.tbl = tbl
+				break
+			}
+		}
+		if attempt == commitAttempts || ctx.Err() != nil {
+			return fmt.Errorf("committing %s (attempt %d): %w", name, attempt, err)
+		}
+		// The commit may have failed before the catalog applied it (retry on the same base), or
+		// after (done), or because someone else changed the table (give up: the staged files
+		// carry this base's field ids).
+		fresh, lerr := st.s.cat.LoadTable(ctx, st.ident)
+		if lerr != nil {
+			return fmt.Errorf("committing %s: %w (and reloading it failed: %v)", name, err, lerr)
+		}
+		if hasCommit(fresh, props[SummaryCommitID]) {
+			st.tbl = fresh
+			err = nil
+			break
+		}
+		if fresh.MetadataLocation() != base.MetadataLocation() {
+			return fmt.Errorf("committing %s: %w; the table changed meanwhile, so the batch is abandoned", name, err)
+		}
+		st.s.out.Log(airbyte.LogWarn, "commit to %s failed (attempt %d), retrying: %v", name, attempt, err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
+		st.tbl = fresh
+		txn = fresh.NewTransactionOnBranch(st.branch)
+		if err := st.evolve(txn); err != nil {
+			return err
+		}
+	}
+	st.committed += b.rows
+	return nil
+}
+
+// commitAttempts bounds how often one batch's commit is tried.
+const commitAttempts = 3
+
+// SummaryCommitID is a random id per commit, to recognise a commit whose acknowledgement was lost.
+const SummaryCommitID = "airbyte.commit-id"
+
+func hasCommit(tbl *table.Table, id string) bool {
+	for _, s := range tbl.Metadata().Snapshots() {
+		if s.Summary != nil && s.Summary.Properties[SummaryCommitID] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// stage puts the batch's files (and, for append_dedup, the deletes) into txn.
+func (st *stream) stage(ctx context.Context, b *batch, txn *table.Transaction, props iceberg.Properties) error {
+	name := strings.Join(st.ident, ".")
 	if st.truncate && st.branchHead() == nil {
 		// The first commit of a refresh forks the staging branch with none of main's files, so the
-		// branch holds exactly this generation's rows.
+		// branch holds exactly this generation's rows. With neither old nor new files this is a
+		// no-op and the branch appears with the first rows.
 		old, err := st.files(ctx, st.mainHead())
 		if err != nil {
 			return err
 		}
-		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, snapProps); err != nil {
+		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, props); err != nil {
 			return fmt.Errorf("staging the first files of %s: %w", name, err)
 		}
-		if len(old) == 0 && len(b.files) == 0 {
-			return nil
-		}
-	} else if err := txn.AddDataFiles(ctx, b.files, snapProps); err != nil {
+	} else if err := txn.AddDataFiles(ctx, b.files, props); err != nil {
 		return fmt.Errorf("adding data files to %s: %w", name, err)
 	}
-	if st.dedup {
-		if err := st.dedupe(ctx, b, txn, snapProps); err != nil {
-			return err
-		}
+	if st.dedup && len(b.files) > 0 {
+		return st.dedupe(ctx, b, txn, props)
 	}
-	tbl, err := txn.Commit(ctx)
-	if err != nil {
-		return fmt.Errorf("committing %s: %w", name, err)
-	}
-	st.tbl = tbl
-	st.committed += b.rows
 	return nil
 }
 
