@@ -17,7 +17,14 @@
 //
 // append_dedup keeps one row per primary key: each commit adds the batch's files and, in the same
 // transaction, deletes by copy-on-write every row of the batch's keys except the survivor (highest
-// cursor, ties and missing cursors going to the later arrival).
+// cursor, ties and missing cursors going to the later arrival). The cursor is the source-defined
+// one if any, else the configured one; a nested cursor (timeInterval.start) is read from the JSON
+// text of its top-level column.
+//
+// A failed commit is retried on the same base up to three times; a commit that reached the
+// catalog but whose answer was lost is recognised by the airbyte.commit-id in its snapshot summary.
+// Every snapshot summary also carries the last STATE the commit covers (airbyte.state and its id
+// in airbyte.state.checkpoint).
 package destination
 
 import (
