@@ -402,9 +402,6 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 		}
 		if retryAfter > 0 {
 			wait = retryAfter + rand.N(min(retryAfter/10, time.Second)+1)
-			if status == http.StatusTooManyRequests {
-				c.pauseAll(now.Add(retryAfter))
-			}
 		}
 		elapsed := now.Sub(start)
 		if attempt >= c.maxAttempts || elapsed+wait > c.maxElapsed {
@@ -412,6 +409,11 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 				err = fmt.Errorf("%w (the server asked to retry after %s, beyond the %s bound)", err, retryAfter.Round(time.Second), c.maxElapsed)
 			}
 			return nil, &RetryError{Path: rel, Attempts: attempt, Elapsed: elapsed, Status: status, Err: err}
+		}
+		// Only a wait this request is willing to make holds the others; a Retry-After
+		// beyond the bound fails each request quickly instead of freezing the client.
+		if retryAfter > 0 && status == http.StatusTooManyRequests {
+			c.pauseAll(now.Add(retryAfter))
 		}
 		c.retries.Add(1)
 		c.log("WARN", "clockify: GET %s: %v; retry %d of %d in %s", rel, err, attempt, c.maxAttempts-1, wait.Round(time.Millisecond))

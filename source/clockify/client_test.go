@@ -378,6 +378,11 @@ func TestRetryAfterBeyondBoundGivesUp(t *testing.T) {
 	if err == nil || time.Since(start) > 2*time.Second || !strings.Contains(err.Error(), "asked to retry after 1h0m0s") {
 		t.Fatalf("after %s: err = %v; want an immediate give-up naming the 1h wait", time.Since(start), err)
 	}
+	// The wait nobody makes must not hold the next request either.
+	start = time.Now()
+	if _, err := c.Get(context.Background(), "/user", nil); err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("second request after %s: err = %v; want another quick give-up", time.Since(start), err)
+	}
 }
 
 func TestClientErrorsNotRetried(t *testing.T) {
