@@ -18,9 +18,18 @@ import (
 
 var (
 	binOnce sync.Once
+	binDir  string
 	binPath string
 	binErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // binary builds cmd/destination-iceberg once per test run.
 func binary(t *testing.T) string {
@@ -31,6 +40,7 @@ func binary(t *testing.T) string {
 			binErr = err
 			return
 		}
+		binDir = dir
 		binPath = filepath.Join(dir, "destination-iceberg")
 		out, err := exec.Command("go", "build", "-o", binPath, "github.com/clockberg/clockberg/cmd/destination-iceberg").CombinedOutput()
 		if err != nil {
