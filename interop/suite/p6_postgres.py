@@ -42,10 +42,13 @@ def run(chk: Checks) -> None:
     import threading
 
     outs: list = [None, None]
+    ended: list = [0.0, 0.0]
+    started = time.monotonic()  # both processes exist (Popen above) before either gets input
 
     def feed(i: int) -> None:
         p, stdin, _ = procs[i]
         outs[i] = p.communicate(stdin, timeout=PROC_TIMEOUT)
+        ended[i] = time.monotonic()
 
     threads = [threading.Thread(target=feed, args=(i,)) for i in range(2)]
     for t in threads:
@@ -57,7 +60,8 @@ def run(chk: Checks) -> None:
         say(f"  destination process {i + 1}: {len(half)} streams ({', '.join(sorted(half))}), exit {p.returncode}, "
             f"{states} states echoed")
         chk.check(p.returncode == 0, f"destination process {i + 1} exited {p.returncode}: {outs[i][1].decode(errors='replace')[-800:]}")
-    say(f"  both writes finished in {time.time() - t0:.1f}s")
+    say(f"  both writes finished in {time.time() - t0:.1f}s (process 1 ended {ended[0] - started:.2f}s, "
+        f"process 2 {ended[1] - started:.2f}s after both were running)")
 
     u = urlsplit(uri)
     conn = psycopg2.connect(host=u.hostname, port=u.port, user=u.username, dbname=u.path.lstrip("/"))
