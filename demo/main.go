@@ -335,8 +335,9 @@ func syncOnce(ctx context.Context, source, dest string, p paths, incremental boo
 	}
 	dstIn.Close()
 	srcErr := src.Wait()
-	dstErr := dst.Wait()
+	// Read the destination's output to EOF before Wait, which closes the pipe.
 	readErr := <-dstDone
+	dstErr := dst.Wait()
 	close(stopProgress)
 	if tty {
 		fmt.Fprint(os.Stderr, "\r")
