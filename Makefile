@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin
 GOFLAGS_BUILD = -trimpath -ldflags="-s -w"
 
-.PHONY: all build test vet fmt demo interop interop-setup bench bench-quick clean
+.PHONY: all build test vet fmt demo read interop interop-setup bench bench-quick clean
 
 all: build
 
@@ -21,6 +21,10 @@ fmt:
 # The main job: simulator → source-clockify read → destination-iceberg write on the embedded default.
 demo: build
 	$(GO) run ./demo -bin $(BIN)
+
+# The source alone against the simulator: its protocol messages on stdout.
+read: build
+	@$(GO) run ./demo -bin $(BIN) -source-only
 
 interop-setup:
 	bash interop/setup.sh

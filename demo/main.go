@@ -46,10 +46,15 @@ func main() {
 	fresh := flag.Bool("fresh", false, "forget the previous run's state and warehouse first")
 	preset := flag.String("preset", "demo", "simulator preset")
 	namespace := flag.String("namespace", "clockify", "Iceberg namespace")
+	sourceOnly := flag.Bool("source-only", false, "run only source-clockify read against the simulator and copy its messages to stdout")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *bin, *dir, *preset, *namespace, *fresh); err != nil {
+	runner := run
+	if *sourceOnly {
+		runner = readOnly
+	}
+	if err := runner(ctx, *bin, *dir, *preset, *namespace, *fresh); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -156,6 +161,45 @@ func run(ctx context.Context, bin, dir, preset, namespace string, fresh bool) er
 	}
 	if mismatches > 0 {
 		return fmt.Errorf("%d table(s) differ from the simulator's ground truth", mismatches)
+	}
+	return nil
+}
+
+// readOnly runs the source alone against the simulator, every stream full refresh, and copies its
+// protocol messages to stdout: the quickest look at what the source emits.
+func readOnly(ctx context.Context, bin, dir, preset, _ string, _ bool) error {
+	p, err := newPaths(filepath.Join(dir, "source-only"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return err
+	}
+	source := filepath.Join(bin, "source-clockify")
+	simURL, stopSim, err := startSimulator(ctx, filepath.Join(bin, "clockify-sim"), preset)
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	logf("simulator listening on %s (preset %s)", simURL, preset)
+	if err := writeJSON(p.source, map[string]any{"api_key": demoKey, "api_url": simURL}); err != nil {
+		return err
+	}
+	discovered, err := discover(ctx, source, p.source)
+	if err != nil {
+		return err
+	}
+	configured, err := airbyte.Configure(discovered, nil, 1)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(p.catalog, configured); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, source, "read", "--config", p.source, "--catalog", p.catalog)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("source-clockify read: %w", err)
 	}
 	return nil
 }
