@@ -142,6 +142,7 @@ if [ ! -s "$jar" ]; then
   export INTEROP_REST_URI_ERROR="REST fixture jar $jar missing (interop/setup.sh fetches $REST_FIXTURE_GAV)"
   export INTEROP_REST_S3_URI_ERROR="$INTEROP_REST_URI_ERROR"
 else
+  export INTEROP_REST_JAR="$jar"  # also the classpath of the Iceberg Java reader
   mkdir -p "$work/rest-warehouse"
   (
     cd "$work" &&

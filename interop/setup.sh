@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interop suite needs on a fresh Debian machine, as root. Idempotent: a second
 # run with nothing changed does no network work.
-#   - Debian packages: PostgreSQL (server), a JRE and Maven (REST catalog fixture), python3-venv;
+#   - Debian packages: PostgreSQL (server), a JDK and Maven (REST catalog fixture, Iceberg Java
+#     reader), python3-venv;
 #   - interop/.venv: a pip venv with the exact pins of interop/requirements.txt;
 #   - the Apache Iceberg REST catalog fixture jar, fetched with Maven into the local repository.
 set -euo pipefail
@@ -16,7 +17,8 @@ log() { echo "interop/setup: $*"; }
 # --- Debian packages -------------------------------------------------------------------------
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
-command -v java >/dev/null || missing+=(default-jre-headless)
+# A JDK, not only a JRE: the Iceberg Java reader runs as a single-file source program.
+{ command -v java >/dev/null && command -v javac >/dev/null; } || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)

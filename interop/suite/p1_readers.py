@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from harness import (NAMESPACE, SABOTAGE, WORK, Checks, PartFailed, configure, dest_write, first_data_file,
+from harness import (NAMESPACE, SABOTAGE, WORK, Checks, PartFailed, configure, dest_write, first_data_file, java_check,
                      say, source_read, states_from, verify_sync, write_json)
 import shared
 
@@ -49,6 +49,10 @@ def run(chk: Checks) -> None:
         os.remove(victim.removeprefix("file://"))
         say(f"  self-test: removed data file {victim} of {NAMESPACE}.tasks")
         chk.sabotaged(f"{NAMESPACE}.tasks: PyIceberg could not read")
+        mlist = cat.load_table((NAMESPACE, "tags")).current_snapshot().manifest_list
+        os.remove(mlist.removeprefix("file://"))
+        say(f"  self-test: removed the manifest list {mlist} of {NAMESPACE}.tags")
+        chk.sabotaged("sync 1: Iceberg Java failed", f"{NAMESPACE}.tags: PyIceberg could not read")
 
     expected1 = tagged(d.read.records, 1)
     if SABOTAGE:
@@ -60,6 +64,10 @@ def run(chk: Checks) -> None:
     for name, n in sorted(d.read.count().items()):
         chk.check(n == d.truth.get(name), f"source emitted {n} {name} records, ground truth is {d.truth.get(name)}")
     verify_sync(chk, cat, NAMESPACE, d.configured, expected1, d.truth, truth_ids=d.truth_ids)
+    java_props = {"name": "airbyte", "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+                  "uri": f"jdbc:sqlite:file:{warehouse / 'catalog.db'}", "warehouse": f"file://{warehouse}"}
+    java_check(chk, "sync 1", NAMESPACE, java_props, {s["stream"]["name"]: d.truth[s["stream"]["name"]]
+                                                      for s in d.configured["streams"]})
 
     # Sync 2: every other mode the destination supports, read back by PyIceberg.
     modes = {"time_entries": ("incremental", "append_dedup"), "tags": ("full_refresh", "append"),
@@ -90,6 +98,10 @@ def run(chk: Checks) -> None:
 
     cat = sql_catalog(warehouse)
     verify_sync(chk, cat, NAMESPACE, configured2, records2, d.truth, expected=expected, label="sync 2: ")
+    java_check(chk, "sync 2", NAMESPACE, java_props,
+               {s["stream"]["name"]: (expected(s["stream"]["name"], modes[s["stream"]["name"]][1])
+                                      if s["stream"]["name"] in modes else d.truth[s["stream"]["name"]])
+                for s in d.configured["streams"]})
     te = cat.load_table((NAMESPACE, "time_entries"))
     files = te.inspect.files().to_pylist()
     kinds = {0: 0, 1: 0, 2: 0}

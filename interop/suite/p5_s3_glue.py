@@ -5,7 +5,7 @@ via boto3, data via PyArrow's S3 filesystem) and every row is compared with the 
 
 from __future__ import annotations
 
-from harness import SABOTAGE, WORK, Checks, dest_write, first_data_file, say, verify_sync, write_json
+from harness import SABOTAGE, WORK, Checks, dest_write, first_data_file, java_check, say, verify_sync, write_json
 import shared
 
 BUCKET = "clockberg-interop"
@@ -44,6 +44,12 @@ def run(chk: Checks) -> None:
     if SABOTAGE:
         break_table(chk, cat, ns, s3)
     verify_sync(chk, cat, ns, d.configured, records, d.truth, label="sql+s3: ", truth_ids=d.truth_ids)
+    java_s3 = {"io-impl": "org.apache.iceberg.aws.s3.S3FileIO", "s3.endpoint": ep, "s3.path-style-access": "true",
+               "s3.access-key-id": "testing", "s3.secret-access-key": "testing", "client.region": "us-east-1"}
+    counts = {s["stream"]["name"]: d.truth[s["stream"]["name"]] for s in d.configured["streams"]}
+    if not SABOTAGE:
+        java_check(chk, "sql+s3", ns, dict(java_s3, name="airbyte", **{"catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+                   "uri": f"jdbc:sqlite:file:{catalog_db}", "warehouse": f"s3://{BUCKET}/sql-warehouse"}), counts)
 
     # Glue catalog with an s3:// warehouse.
     ns = "clockify_glue"
@@ -65,3 +71,6 @@ def run(chk: Checks) -> None:
     if SABOTAGE:
         break_table(chk, cat, ns, s3)
     verify_sync(chk, cat, ns, d.configured, records, d.truth, label="glue+s3: ", truth_ids=d.truth_ids)
+    if not SABOTAGE:
+        java_check(chk, "glue+s3", ns, dict(java_s3, name="glue", **{"catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+                   "glue.endpoint": ep, "warehouse": f"s3://{BUCKET}/glue-warehouse"}), counts)
