@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from harness import SABOTAGE, WORK, Checks, dest_write, first_data_file, say, verify_sync, write_json
+from harness import SABOTAGE, WORK, Checks, dest_write, first_data_file, java_check, say, verify_sync, write_json
 import shared
 
 NS = "clockify_rest"
@@ -40,6 +40,9 @@ def run(chk: Checks) -> None:
         chk.sabotaged(f"rest: {NS}.tasks: PyIceberg could not read")
     verify_sync(chk, cat, NS, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
                 d.truth, label="rest: ", truth_ids=d.truth_ids)
+    counts = {s["stream"]["name"]: d.truth[s["stream"]["name"]] for s in d.configured["streams"]}
+    if not SABOTAGE:
+        java_check(chk, "rest", NS, {"name": "rest", "catalog-impl": "org.apache.iceberg.rest.RESTCatalog", "uri": uri}, counts)
 
     # REST catalog whose warehouse is s3:// on moto.
     uri = shared.service("INTEROP_REST_S3_URI")
@@ -62,3 +65,8 @@ def run(chk: Checks) -> None:
         chk.sabotaged(f"rest+s3: {ns}.tasks: PyIceberg could not read")
     verify_sync(chk, cat, ns, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
                 d.truth, label="rest+s3: ", truth_ids=d.truth_ids)
+    if not SABOTAGE:
+        java_check(chk, "rest+s3", ns, {"name": "rest_s3", "catalog-impl": "org.apache.iceberg.rest.RESTCatalog", "uri": uri,
+                                        "io-impl": "org.apache.iceberg.aws.s3.S3FileIO", "s3.endpoint": ep,
+                                        "s3.path-style-access": "true", "s3.access-key-id": "testing",
+                                        "s3.secret-access-key": "testing", "client.region": "us-east-1"}, counts)
