@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/jsonscan"
 	"github.com/clockberg/clockberg/source/clockify"
 )
 
@@ -323,7 +324,7 @@ func (e *engine) readWorkspaces() ([]*workspace, error) {
 	var list []*workspace
 	var records [][]byte
 	seen := map[string]bool{}
-	err = eachElement(resp.Body, func(elem []byte) error {
+	err = jsonscan.EachElement(resp.Body, func(elem []byte) error {
 		var meta struct {
 			ID                      string    `json:"id"`
 			FeatureSubscriptionType string    `json:"featureSubscriptionType"`
@@ -423,7 +424,7 @@ func (e *engine) do(j *job) {
 
 // pageCtx is the per-partition scratch state of fetch.
 type pageCtx struct {
-	fields   []field
+	fields   []jsonscan.Field
 	bound    time.Time // time entries: drop records starting before (server filter is zoned)
 	hasBound bool
 	maxStart time.Time
@@ -451,10 +452,10 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 		for _, k := range d.parentKeys {
 			switch k {
 			case "workspaceId":
-				pc.fields = append(pc.fields, field{k, j.ws.idJSON})
+				pc.fields = append(pc.fields, jsonscan.Field{Key: k, Value: j.ws.idJSON})
 			case "projectId", "userId":
 				v, _ := json.Marshal(j.parentID)
-				pc.fields = append(pc.fields, field{k, v})
+				pc.fields = append(pc.fields, jsonscan.Field{Key: k, Value: v})
 			}
 		}
 	}
@@ -545,7 +546,7 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 	d := r.def
 	recs := body
 	if d.body == envelope {
-		v, ok := path(body, d.records...)
+		v, ok := jsonscan.Path(body, d.records...)
 		if !ok || string(v) == "null" {
 			// An envelope without its list is an empty result (Clockify omits it when empty).
 			return 0, nil
@@ -564,8 +565,8 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 			return fmt.Errorf("GET %s: a record is not a JSON object", reqPath)
 		}
 		if d.cursor != nil {
-			if v, ok := path(elem, d.cursor...); ok {
-				if s, ok := stringValue(v); ok {
+			if v, ok := jsonscan.Path(elem, d.cursor...); ok {
+				if s, ok := jsonscan.String(v); ok {
 					if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 						if pc.hasBound && t.Before(pc.bound) {
 							return nil
@@ -578,8 +579,8 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 			}
 		}
 		if len(r.children) > 0 {
-			if v, ok := member(elem, "id"); ok {
-				if id, ok := stringValue(v); ok && id != "" {
+			if v, ok := jsonscan.Member(elem, "id"); ok {
+				if id, ok := jsonscan.String(v); ok && id != "" {
 					childIDs = append(childIDs, id)
 				}
 			}
@@ -589,11 +590,11 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 		}
 		fields := pc.fields
 		if d.idFrom != nil {
-			if v, ok := path(elem, d.idFrom...); ok {
-				fields = append([]field{{"id", v}}, fields...)
+			if v, ok := jsonscan.Path(elem, d.idFrom...); ok {
+				fields = append([]jsonscan.Field{{Key: "id", Value: v}}, fields...)
 			}
 		}
-		pc.buf = addMissing(pc.buf, elem, fields)
+		pc.buf = jsonscan.AddMissing(pc.buf, elem, fields)
 		pc.ends = append(pc.ends, len(pc.buf))
 		if len(pc.buf) >= flushBytes {
 			return e.flush(r, pc)
@@ -604,10 +605,10 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 	if d.body == singleObject {
 		err = handle(bytes.TrimSpace(body))
 	} else {
-		err = eachElement(recs, handle)
+		err = jsonscan.EachElement(recs, handle)
 	}
 	if err != nil {
-		if errors.Is(err, errNotArray) {
+		if errors.Is(err, jsonscan.ErrNotArray) {
 			return 0, fmt.Errorf("GET %s: expected a JSON array of records", reqPath)
 		}
 		return 0, err
