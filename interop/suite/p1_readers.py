@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
-from harness import (NAMESPACE, SABOTAGE, WORK, Checks, PartFailed, configure, dest_write, first_data_file, java_check,
+from harness import (NAMESPACE, SABOTAGE, WORK, Checks, PartFailed, configure, dest_write, first_data_file, java_check, pk_value,
                      say, source_read, states_from, verify_sync, write_json)
 import shared
 
@@ -63,6 +64,18 @@ def run(chk: Checks) -> None:
         chk.sabotaged("clockify.projects: row", "clockify.projects (DuckDB): row")
     for name, n in sorted(d.read.count().items()):
         chk.check(n == d.truth.get(name), f"source emitted {n} {name} records, ground truth is {d.truth.get(name)}")
+    # A source-defined primary key must identify one record: a user who picks append_dedup (offered
+    # for every stream with a key) would otherwise lose rows.
+    for s in d.catalog["streams"]:
+        pk = s.get("source_defined_primary_key") or []
+        recs = d.read.records.get(s["name"], [])
+        if pk and recs:
+            keys = Counter(pk_value(r["data"], pk) for r in recs)
+            dup = {k: n for k, n in keys.items() if n > 1}
+            chk.check(not dup, f"{s['name']}: source_defined_primary_key {pk} is not unique: {len(dup)} key(s) on several "
+                               f"records, e.g. {next(iter(dup), None)} x{next(iter(dup.values()), 0)}; append_dedup would keep "
+                               f"{len(keys)} of {len(recs)} rows")
+            chk.count("streams whose primary key is unique among their records", 0 if dup else 1)
     verify_sync(chk, cat, NAMESPACE, d.configured, expected1, d.truth, truth_ids=d.truth_ids)
     java_props = {"name": "airbyte", "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
                   "uri": f"jdbc:sqlite:file:{warehouse / 'catalog.db'}", "warehouse": f"file://{warehouse}"}
