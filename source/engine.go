@@ -310,7 +310,12 @@ func (e *engine) readWorkspaces() ([]*workspace, error) {
 		e.runningLocked(r)
 		r.mu.Unlock()
 	}
-	resp, err := e.c.Get(e.ctx, "/workspaces", nil)
+	var elems [][]byte
+	resp, err := e.c.GetChecked(e.ctx, "/workspaces", nil, func(resp *clockify.Response) error {
+		var err error
+		elems, err = jsonscan.AppendElements(elems[:0], resp.Body)
+		return bodyError(resp.Body, err, "workspaces")
+	})
 	if err != nil {
 		// Nothing can be read without the workspace list: every stream ends INCOMPLETE.
 		return nil, classify(err, sWorkspaces)
@@ -324,17 +329,17 @@ func (e *engine) readWorkspaces() ([]*workspace, error) {
 	var list []*workspace
 	var records [][]byte
 	seen := map[string]bool{}
-	err = jsonscan.EachElement(resp.Body, func(elem []byte) error {
+	for _, elem := range elems {
 		var meta struct {
 			ID                      string    `json:"id"`
 			FeatureSubscriptionType string    `json:"featureSubscriptionType"`
 			Features                *[]string `json:"features"`
 		}
 		if err := json.Unmarshal(elem, &meta); err != nil || meta.ID == "" {
-			return fmt.Errorf("a workspace in GET /workspaces has no id: %v", err)
+			return nil, airbyte.SystemErrorf("GET /workspaces returned an unexpected body: a workspace has no id: %v", err)
 		}
 		if len(wanted) > 0 && !wanted[meta.ID] || seen[meta.ID] {
-			return nil
+			continue
 		}
 		seen[meta.ID] = true
 		w := &workspace{id: meta.ID, plan: planTier(meta.FeatureSubscriptionType)}
@@ -347,10 +352,6 @@ func (e *engine) readWorkspaces() ([]*workspace, error) {
 		}
 		list = append(list, w)
 		records = append(records, elem)
-		return nil
-	})
-	if err != nil {
-		return nil, airbyte.SystemErrorf("GET /workspaces returned an unexpected body: %v", err)
 	}
 	var missing []string
 	for _, id := range e.s.workspaceIDs {
@@ -431,6 +432,66 @@ type pageCtx struct {
 	maxRaw   string
 	buf      []byte
 	ends     []int
+	// elems are the records of the current body, split by the client's body check; they point
+	// into the response buffer and are cleared before it goes back to the pool.
+	elems [][]byte
+}
+
+// split is the body check of a stream's requests: one strict pass both validates the body (as
+// the client's default json.Valid would) and finds its records, so page does not scan it again.
+func (pc *pageCtx) split(d *streamDef) func(*clockify.Response) error {
+	return func(resp *clockify.Response) error {
+		pc.elems = pc.elems[:0]
+		body := resp.Body
+		var err error
+		switch d.body {
+		case singleObject:
+			if err = jsonscan.Validate(body); err == nil {
+				pc.elems = append(pc.elems, bytes.TrimSpace(body))
+			}
+		case envelope:
+			if err = jsonscan.Validate(body); err != nil {
+				break
+			}
+			v, ok := jsonscan.Path(body, d.records...)
+			if !ok || string(v) == "null" {
+				// An envelope without its list is an empty result (Clockify omits it when empty).
+				return nil
+			}
+			err = jsonscan.EachElement(v, func(elem []byte) error {
+				pc.elems = append(pc.elems, elem)
+				return nil
+			})
+		default:
+			pc.elems, err = jsonscan.AppendElements(pc.elems, body)
+		}
+		if err != nil {
+			clear(pc.elems)
+			pc.elems = pc.elems[:0]
+		}
+		return bodyError(body, err, "records")
+	}
+}
+
+// release drops the records of a body whose buffer goes back to the client's pool.
+func (pc *pageCtx) release(resp *clockify.Response) {
+	clear(pc.elems)
+	pc.elems = pc.elems[:0]
+	resp.Release()
+}
+
+// bodyError words a body check's failure for the client: JSON that does not parse is retried, as a
+// body json.Valid rejects always was; valid JSON of another shape is not, since asking again
+// returns the same.
+func bodyError(body []byte, err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jsonscan.ErrNotArray):
+		return clockify.Permanent(fmt.Errorf("expected a JSON array of %s", what))
+	default:
+		return fmt.Errorf("malformed JSON body (%d bytes): %w", len(body), err)
+	}
 }
 
 func (e *engine) fetch(ctx context.Context, j *job) error {
@@ -469,13 +530,14 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 		}
 	}
 
+	check := pc.split(d)
 	if d.paging == unpaged {
-		resp, err := e.c.Get(ctx, p, q)
+		resp, err := e.c.GetChecked(ctx, p, q, check)
 		if err != nil {
 			return err
 		}
-		_, err = e.page(j, pc, p, resp.Body, 0)
-		resp.Release()
+		_, err = e.page(j, pc, p, 0)
+		pc.release(resp)
 		return err
 	}
 
@@ -484,7 +546,7 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 	for n := 0; n < maxPages; n++ {
 		q.Set("page", strconv.Itoa(pageNo))
 		q.Set("page-size", strconv.Itoa(size))
-		resp, err := e.c.Get(ctx, p, q)
+		resp, err := e.c.GetChecked(ctx, p, q, check)
 		if err != nil {
 			ae, _ := apiStatus(err)
 			if smaller := smallerPageSize(size); namesPageSize(ae) && smaller > 0 {
@@ -498,9 +560,9 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 			}
 			return err
 		}
-		count, err := e.page(j, pc, p, resp.Body, skip)
+		count, err := e.page(j, pc, p, skip)
 		lastPage := resp.LastPage
-		resp.Release()
+		pc.release(resp)
 		if err != nil {
 			return err
 		}
@@ -539,20 +601,12 @@ func (e *engine) startBound(r *streamRun, key string) (time.Time, bool) {
 	return t, !t.IsZero()
 }
 
-// page handles one response body: it extracts the records, patches them, writes them and
-// queues child partitions. It returns the number of records the page held.
-func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int) (int, error) {
+// page handles the records of one response body (pc.elems, split by the body check): it
+// patches them, writes them and queues child partitions. It returns the number of records the
+// page held.
+func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error) {
 	r := j.run
 	d := r.def
-	recs := body
-	if d.body == envelope {
-		v, ok := jsonscan.Path(body, d.records...)
-		if !ok || string(v) == "null" {
-			// An envelope without its list is an empty result (Clockify omits it when empty).
-			return 0, nil
-		}
-		recs = v
-	}
 	pc.buf, pc.ends = pc.buf[:0], pc.ends[:0]
 	var childIDs []string
 	count := 0
@@ -601,17 +655,10 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, body []byte, skip int
 		}
 		return nil
 	}
-	var err error
-	if d.body == singleObject {
-		err = handle(bytes.TrimSpace(body))
-	} else {
-		err = jsonscan.EachElement(recs, handle)
-	}
-	if err != nil {
-		if errors.Is(err, jsonscan.ErrNotArray) {
-			return 0, fmt.Errorf("GET %s: expected a JSON array of records", reqPath)
+	for _, elem := range pc.elems {
+		if err := handle(elem); err != nil {
+			return 0, err
 		}
-		return 0, err
 	}
 	if err := e.flush(r, pc); err != nil {
 		return 0, err
