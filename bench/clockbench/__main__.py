@@ -85,6 +85,8 @@ class Bench:
             "too_many": st["tooMany"],
             "statuses": st["statuses"],
             "rps_after_10s": statistics.mean(after10) if after10 else None,
+            "argv": [a.replace(self.work, "$WORK").replace(HERE, "bench").replace(sim.url, "$SIM") for a in inv.argv],
+            "sim_args": sim.args,
             "records": {ours: out.records.get(theirs, 0) for ours, theirs in inv.names.items()},
             "records_total": sum(out.records.values()),
             "errors": [procs.one_line(e) for e in errors[:3]],
@@ -164,6 +166,8 @@ class Bench:
         rows = table_rows(wh, "time_entries")
         res = {
             "exit": m.returncode,
+            "argv": [a.replace(self.work, "$WORK").replace(HERE, "bench") for a in argv]
+            + ([f"< {input_path.replace(self.work, '$WORK')}"] if who == "ours" else []),
             "wall_s": m.wall_s,
             "cpu_s": m.cpu_s,
             "peak_rss_mib": m.peak_rss_mib,
@@ -233,7 +237,15 @@ class Bench:
         self.results["sections"]["raw"] = sec
 
     def rate_control(self) -> None:
-        """One read under 10 rps / 200 ms with seeded bursts of 429s; our rate over time.
+        """Two reads under 10 rps / 200 ms: a calm one (the sustained rate) and one with seeded bursts of
+        429s (the reaction); our rate over time in both."""
+        sec = {}
+        for variant in ("calm", "bursts"):
+            sec[variant] = self._rate_run(variant == "bursts")
+        self.results["sections"]["rate_control"] = sec
+
+    def _rate_run(self, bursts: bool) -> dict:
+        """One read of time entries under 10 rps / 200 ms, sampled over time.
 
         The scaled preset gives half of the entries to one member, whose pages are read one after another;
         at 200 ms per request that one chain cannot exceed 5 requests/s and would hide the controller. So
@@ -241,9 +253,9 @@ class Bench:
         of equal length keep enough requests in flight for the limiter, not the latency, to set the pace."""
         p = self.plan
         extra = ("--chaos", "--chaos-5xx", "0", "--chaos-truncate", "0", "--chaos-slow", "0",
-                 "--chaos-429", str(p.chaos_429), "--chaos-429-len", str(p.chaos_429_len))
+                 "--chaos-429", str(p.chaos_429), "--chaos-429-len", str(p.chaos_429_len)) if bursts else ()
         args = self.sim_args(2 * p.rate_entries_per_user, LIMIT_RPS, LATENCY, extra)
-        d = self.rundir("runs", "rate")
+        d = self.rundir("runs", "rate-bursts" if bursts else "rate-calm")
         with Sim(self.sim_bin, args, os.path.join(self.work, "sim.log")) as sim:
             ws = sim.info()["workspaces"][0]
             # Scaled(): Users[0] holds half; the other members share the other half evenly.
@@ -254,7 +266,8 @@ class Bench:
                 if add > 0:
                     sim.post(f"/_sim/time-entries?workspace={ws['id']}&user={u}&count={add}")
             truth = sim.truth_counts()["time_entries"]
-            log(f"rate control: {truth} time entries over {n_users} members, page size {p.rate_page_size}, 429 bursts p={p.chaos_429}")
+            log(f"rate control: {truth} time entries over {n_users} members, page size {p.rate_page_size}, "
+                + (f"429 bursts p={p.chaos_429}" if bursts else "no chaos"))
             inv = self.ours.invocation(d, sim.url, ["time_entries"], workspace_id=ws["id"], page_size=p.rate_page_size)
             sim.reset_stats()
             events, records, t_start = [], 0, time.time()
@@ -277,8 +290,8 @@ class Bench:
             tm = procs.parse_gnu_time(f.read())
         timeline = st["timeline"]
         after10 = [x["requests"] for x in timeline if t_start + 10 <= x["second"] < int(t_end)]
-        self.results["sections"]["rate_control"] = {
-            "time_entries": truth, "members": n_users, "page_size": p.rate_page_size, "chaos_429": p.chaos_429,
+        return {
+            "time_entries": truth, "members": n_users, "page_size": p.rate_page_size, "chaos_429": p.chaos_429 if bursts else 0,
             "chaos_429_len": p.chaos_429_len, "exit": rc, "t_start": t_start, "t_end": t_end,
             "wall_s": t_end - t_start, "records": records, "truth_records": truth,
             "requests": st["requests"], "too_many": st["tooMany"], "chaos_faults": st.get("chaosFaults", {}),

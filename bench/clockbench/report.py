@@ -317,22 +317,39 @@ class Report:
         self.p("## 4. Rate control under the 10 requests/s limit\n")
         if self.failed("rate_control"):
             return
-        r = self.s["rate_control"]
-        share = ratio(r["too_many"], r["requests"])
-        self.p(f"Our source reads {fx(r['truth_records'])} time entries with page size {r['page_size']} (small pages so the "
-               f"run is long enough to see the controller) from the simulator at 10 requests/s per key and 200 ms "
-               f"latency, in chaos mode with only 429 bursts on (a burst of {r['chaos_429_len']} consecutive 429s starts "
-               f"with probability {r['chaos_429']} per request). AIMD starts at 5 requests/s, adds 0.5/s per 429-free "
-               f"second up to 10, and halves on a 429. Requests per second come from the simulator's own per-second "
-               f"timeline; the controller's rate from the source's LOG lines; 429s from polling `/_sim/stats` every 250 ms.\n")
-        self.p(table(["figure", "value"], [
-            ["wall time", f"{fx(r['wall_s'])} s"], ["records emitted / ground truth", f"{fx(r['records'])} / {fx(r['truth_records'])}"],
-            ["HTTP requests", fx(r["requests"])], ["429 answers (limiter + injected bursts)", f"{fx(r['too_many'])} ({fx(100 * share if share is not None else None)} %)"],
-            ["injected bursts", fx(r.get("chaos_faults", {}).get("burst429"))],
-            ["mean requests/s after the first 10 s", fx(r.get("sustained_rps_after_10s"), 2)],
-            ["rate cuts / raises logged", f"{sum(1 for e in r['events'] if e['kind'] == 'cut')} / {sum(1 for e in r['events'] if e['kind'] == 'raise')}"],
-            ["exit", r["exit"]]]), "")
-        self.plot_rate(r)
+        sec = self.s["rate_control"]
+        calm, burst = sec.get("calm"), sec.get("bursts")
+        r = burst or calm
+        self.p(f"Our source reads {fx(r['truth_records'])} time entries of {r.get('members', 10)} members with page size "
+               f"{r['page_size']} (small pages, so the run is long enough to watch the controller) from the simulator at "
+               f"10 requests/s per key and 200 ms latency. The `scaled` preset gives half of the entries to one member; "
+               f"the harness first tops every other member up to the same depth (`POST /_sim/time-entries`), because one "
+               f"member's pages are read one after another and a single chain at 200 ms cannot exceed 5 requests/s. Two "
+               f"runs: calm, and in chaos mode with only 429 bursts on (a burst of {r['chaos_429_len']} consecutive 429s "
+               f"starts with probability {burst['chaos_429'] if burst else '?'} per request; seeded, so the same requests "
+               f"get them every time). AIMD starts at 5 requests/s, adds 0.5/s per 429-free second up to 10, and halves "
+               f"on a 429. Requests per second come from the simulator's own per-second timeline; the controller's rate "
+               f"from the source's LOG lines; 429s from polling `/_sim/stats` every 250 ms.\n")
+        runs = [(k, v) for k, v in (("calm", calm), ("with 429 bursts", burst)) if v]
+        def share(v):
+            q = ratio(v["too_many"], v["requests"])
+            return f"{fx(v['too_many'])} ({fx(100 * q if q is not None else None, 2)} %)"
+        rows = [
+            ["wall time (s)"] + [fx(v["wall_s"]) for _, v in runs],
+            ["records emitted / ground truth"] + [f"{fx(v['records'])} / {fx(v['truth_records'])}" for _, v in runs],
+            ["HTTP requests"] + [fx(v["requests"]) for _, v in runs],
+            ["429 answers (limiter + injected)"] + [share(v) for _, v in runs],
+            ["of which injected by chaos"] + [fx(v.get("chaos_faults", {}).get("burst429", 0)) for _, v in runs],
+            ["mean requests/s after the first 10 s"] + [fx(v.get("sustained_rps_after_10s"), 2) for _, v in runs],
+            ["rate cuts / raises logged"] + [f"{sum(1 for e in v['events'] if e['kind'] == 'cut')} / "
+                                             f"{sum(1 for e in v['events'] if e['kind'] == 'raise')}" for _, v in runs],
+            ["peak RSS (MiB)"] + [fx(v["peak_rss_mib"]) for _, v in runs],
+            ["exit"] + [v["exit"] for _, v in runs],
+        ]
+        self.p(table(["figure"] + [k for k, _ in runs], rows), "")
+        if burst:
+            self.p(_gap_note(burst))
+        self.plot_rate(runs)
         self.img("rate_control.png", "request rate over time")
 
     def scaling(self) -> None:
@@ -375,16 +392,17 @@ class Report:
     def goals(self) -> None:
         """The figures issues 3 and 4 set as goals for our own programs, pass or miss."""
         rows = []
-        lim = self.s.get("scaling_limited", {}).get("sizes", {})
-        if lim:
-            big = max(lim, key=int)
-            rr = lim[big]["runs"]
-            rps = med(rr, "rps_after_10s")
-            share = med_fn(rr, lambda r: r["too_many"] / r["requests"] if r["requests"] else None)
-            rows.append([f"source at 10 req/s + 200 ms ({fx(int(big))} time entries): requests/s after the first 10 s", "≥ 9",
-                         fx(rps, 2), _mark(rps is not None and rps >= 9)])
+        calm = self.s.get("rate_control", {}).get("calm")
+        if calm:
+            rps = calm.get("sustained_rps_after_10s")
+            share = ratio(calm["too_many"], calm["requests"])
+            rows.append([f"source at 10 req/s + 200 ms, calm run of section 4 ({fx(calm['truth_records'])} time entries, "
+                         f"{calm.get('members')} members): requests/s after the first 10 s", "≥ 9", fx(rps, 2),
+                         _mark(rps is not None and rps >= 9)])
             rows.append(["… 429s as a share of requests", "< 5 %", fx(100 * share if share is not None else None, 2) + " %",
                          _mark(share is not None and share < 0.05)])
+            rows.append(["… records lost", "0", fx(calm["truth_records"] - calm["records"]),
+                         _mark(calm["truth_records"] == calm["records"] and calm["exit"] == 0)])
         sc = self.s.get("scaling_source", {}).get("sizes", {})
         if sc:
             big = max(sc, key=int)
@@ -432,36 +450,37 @@ class Report:
         fig.suptitle(f"Sources on the same simulated workspace (10 req/s per key, 200 ms latency); medians", fontsize=11)
         self.save(fig, "sources.png")
 
-    def plot_rate(self, r: dict) -> None:
-        t0 = r["t_start"]
-        fig, ax = plt.subplots(figsize=(11, 4.2))
-        tl = r["timeline"]
-        ax.bar([x["second"] - t0 + 0.5 for x in tl], [x["requests"] for x in tl], width=0.9, color="#9ecae1",
-               label="requests arriving at the simulator per second")
-        polls = r["polls"]
-        xs, ys = [], []
-        for a, b in zip(polls, polls[1:]):
-            d = b["tooMany"] - a["tooMany"]
-            if d > 0:
-                xs.append(b["t"] - t0)
-                ys.append(d)
-        if xs:
-            ax.scatter(xs, ys, color="#d62728", marker="v", zorder=5, label="429 answers (per 250 ms poll)")
-        ev = r["events"]
-        sx, sy = [0.0], [5.0]
-        for e in ev:
-            sx.append(e["t"] - t0)
-            sy.append(e["rate"])
-        sx.append(r["t_end"] - t0)
-        sy.append(sy[-1])
-        ax.step(sx, sy, where="post", color="#08519c", lw=2, label="our AIMD rate (from the source's LOG)")
-        ax.axhline(10, color="k", ls="--", lw=1, label="simulator limit: 10 req/s per key")
-        ax.set_xlabel("seconds since the source started")
-        ax.set_ylabel("requests per second")
-        ax.set_ylim(0, 15)
-        ax.set_xlim(0, r["t_end"] - t0 + 1)
-        ax.legend(loc="upper right", fontsize=8, ncol=2)
-        ax.set_title("Rate control: AIMD from 5 req/s, additive climb to the limit, halving on 429 bursts", fontsize=11)
+    def plot_rate(self, runs: list) -> None:
+        fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.6 * len(runs)), squeeze=False)
+        for ax, (name, r) in zip(axes[:, 0], runs):
+            t0 = r["t_start"]
+            tl = r["timeline"]
+            ax.bar([x["second"] - t0 + 0.5 for x in tl], [x["requests"] for x in tl], width=0.9, color="#9ecae1",
+                   label="requests arriving at the simulator per second")
+            polls = r["polls"]
+            xs, ys = [], []
+            for a, b in zip(polls, polls[1:]):
+                d = b["tooMany"] - a["tooMany"]
+                if d > 0:
+                    xs.append(b["t"] - t0)
+                    ys.append(d)
+            if xs:
+                ax.scatter(xs, ys, color="#d62728", marker="v", zorder=5, label="429 answers (per 250 ms poll)")
+            sx, sy = [0.0], [5.0]
+            for e in r["events"]:
+                sx.append(e["t"] - t0)
+                sy.append(e["rate"])
+            sx.append(r["t_end"] - t0)
+            sy.append(sy[-1])
+            ax.step(sx, sy, where="post", color="#08519c", lw=2, label="our AIMD rate (from the source's LOG)")
+            ax.axhline(10, color="k", ls="--", lw=1, label="simulator limit: 10 req/s per key")
+            ax.set_ylabel("requests per second")
+            ax.set_ylim(0, 15)
+            ax.set_xlim(0, r["t_end"] - t0 + 1)
+            ax.legend(loc="upper right", fontsize=8, ncol=2)
+            ax.set_title(f"{name}: {fx(r['requests'])} requests, {fx(r['too_many'])} × 429", fontsize=10)
+        axes[-1, 0].set_xlabel("seconds since the source started")
+        fig.suptitle("Rate control: AIMD from 5 req/s, additive climb to the limit, halving on 429", fontsize=11)
         self.save(fig, "rate_control.png")
 
     def plot_scaling(self, sc: dict, lim: dict, dest: dict) -> None:
@@ -558,8 +577,47 @@ def write(res: dict, md_path: str, plots: str) -> None:
         head.append(f"- {n}")
     head += ["- CPU seconds and peak RSS come from GNU time (`/usr/bin/time -v`) around each process (Python peers: "
              "the interpreter, start-up included). HTTP requests and 429s are counted by the simulator.", ""]
+    cmds = _commands(res)
+    if cmds:
+        head += ["Commands, as run (`$WORK` is `bench/.work/runs/<run>`, `$SIM` the simulator's URL; configs and "
+                 "catalogs are written there by the harness; the destinations read `time_entries_<N>.jsonl` on stdin):",
+                 "", "```"] + cmds + ["```", ""]
     with open(md_path, "w", encoding="utf-8") as f:
         f.write("\n".join(head + body).rstrip() + "\n")
+
+
+def _commands(res: dict) -> list:
+    out, seen = [], set()
+    sims = set()
+    for sec in ("compare", "raw"):
+        for key, runs in res.get("sections", {}).get(sec, {}).get("runs", {}).items():
+            if runs and runs[0].get("argv"):
+                line = " ".join(runs[0]["argv"])
+                sims.add("bench/.work/bin/clockify-sim --addr 127.0.0.1:0 " + " ".join(runs[0].get("sim_args", [])))
+                if (key, line) not in seen:
+                    seen.add((key, line))
+                    out.append(f"# {sec}: {LABEL.get(key, key)}")
+                    out.append(line)
+    dest = res.get("sections", {}).get("destinations", {}).get("sizes", {})
+    if dest:
+        big = dest[max(dest, key=int)]
+        for who in ("ours", "pyiceberg"):
+            if big.get(who) and big[who][0].get("argv"):
+                out.append(f"# destinations: {DEST_LABEL[who]}")
+                out.append(" ".join(big[who][0]["argv"]))
+    return sorted(sims) + out
+
+
+def _gap_note(r: dict) -> str:
+    """Describes the longest stretch without any request in a run, a visible effect of backing off."""
+    tl = sorted(x["second"] for x in r["timeline"])
+    if len(tl) < 2:
+        return ""
+    gap, at = max(((b - a - 1, a) for a, b in zip(tl, tl[1:])), default=(0, 0))
+    if gap <= 0:
+        return "In the run with bursts, no whole second passed without a request.\n"
+    return (f"In the run with bursts, the longest stretch with no request at all lasted {gap} s, starting "
+            f"{at - r['t_start'] + 1:.0f} s into the run (retry waits after the burst while the rate was cut).\n")
 
 
 def _mark(ok_: bool) -> str:
