@@ -204,7 +204,11 @@ func TestDiscover(t *testing.T) {
 		if len(s.SupportedSyncModes) == 0 {
 			t.Errorf("%s: no sync modes", s.Name)
 		}
-		if !reflect.DeepEqual(s.SourceDefinedPrimaryKey, [][]string{{"id"}}) {
+		wantKey := [][]string{{"id"}}
+		if s.Name == sWorkspaceUsers {
+			wantKey = [][]string{{"workspaceId"}, {"id"}}
+		}
+		if !reflect.DeepEqual(s.SourceDefinedPrimaryKey, wantKey) {
 			t.Errorf("%s: primary key %v", s.Name, s.SourceDefinedPrimaryKey)
 		}
 		var sch map[string]any

@@ -120,7 +120,6 @@ func TestInvalidCatalog(t *testing.T) {
 	cases := map[string]any{
 		"unknown stream":           &unknown,
 		"invalid sync mode":        strings.Replace(string(mustJSON(t, good)), `"sync_mode":"full_refresh"`, `"sync_mode":"INVALID"`, 1),
-		"incremental on tags":      strings.Replace(string(mustJSON(t, good)), `"sync_mode":"full_refresh"`, `"sync_mode":"incremental"`, 1),
 		"invalid destination mode": strings.Replace(string(mustJSON(t, good)), `"destination_sync_mode":"append"`, `"destination_sync_mode":"INVALID"`, 1),
 	}
 	for name, cat := range cases {
@@ -136,6 +135,24 @@ func TestInvalidCatalog(t *testing.T) {
 	}
 	if st := s.Stats(); st.Requests != 0 {
 		t.Errorf("an invalid catalog cost %d requests", st.Requests)
+	}
+}
+
+// TestIncrementalOnFullRefreshStream: a client asking for incremental on a stream without a
+// cursor (PyAirbyte does, for every stream) gets the stream in full and a WARN, not a failed sync.
+func TestIncrementalOnFullRefreshStream(t *testing.T) {
+	s := startSim(t, clockifysim.Demo(), nil)
+	good := configuredCatalog(t, map[string]airbyte.SyncMode{"tags": airbyte.FullRefresh}, nil)
+	cat := strings.Replace(string(mustJSON(t, good)), `"sync_mode":"full_refresh"`, `"sync_mode":"incremental"`, 1)
+	res := readCmd(t, context.Background(), New(), s.config(nil), cat, nil)
+	if res.code != 0 || len(res.errors()) != 0 {
+		t.Fatalf("exit %d with %d TRACE ERRORs; want a full read", res.code, len(res.errors()))
+	}
+	if got, want := len(res.records()), len(s.GroundTruth()["tags"]); got != want || want == 0 {
+		t.Errorf("%d tags records, want %d", got, want)
+	}
+	if !strings.Contains(string(res.stdout), "supports only full_refresh") {
+		t.Error("no WARN about the downgraded sync mode")
 	}
 }
 

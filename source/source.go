@@ -150,11 +150,15 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		if e.byName[d.name] != nil {
 			return airbyte.ConfigErrorf("the configured catalog lists stream %q twice (in different namespaces); Clockify has one", d.name).WithStream(desc)
 		}
-		if cs.SyncMode == airbyte.Incremental && d.cursor == nil {
-			return airbyte.ConfigErrorf("stream %q supports only full_refresh, the catalog asks for incremental", desc.String()).WithStream(desc)
+		incremental := cs.SyncMode == airbyte.Incremental
+		if incremental && d.cursor == nil {
+			// Clients such as PyAirbyte ask for incremental on every stream; like Airbyte's CDK,
+			// read what the stream supports instead of failing the sync.
+			out.Log(airbyte.LogWarn, "stream %s supports only full_refresh; the catalog asks for incremental, so it is read in full", desc)
+			incremental = false
 		}
 		r := newRun(d, desc, true, cfg.pageSize)
-		r.incremental = cs.SyncMode == airbyte.Incremental
+		r.incremental = incremental
 		r.syncID = cs.SyncID
 		ri, perr := parseStreamState(inputState(state, desc), cs.SyncID)
 		if perr != nil {

@@ -85,7 +85,10 @@ const (
 	sPolicies          = "policies"
 )
 
-var idKey = [][]string{{"id"}}
+var (
+	idKey          = [][]string{{"id"}}
+	workspaceIDKey = [][]string{{"workspaceId"}, {"id"}}
+)
 
 // streamTable is the single definition of the 17 streams (clockify-api.md §5, §10).
 var streamTable = []*streamDef{
@@ -93,8 +96,10 @@ var streamTable = []*streamDef{
 	{name: sUser, path: "/user", parent: rootLevel, paging: unpaged, body: singleObject, primaryKey: idKey},
 	// status=ALL keeps inactive members, whose time entries would otherwise be lost;
 	// memberships defaults to NONE, which would send every member with memberships [].
+	// A person who belongs to two workspaces is one record per workspace with the same id, so
+	// the key includes the workspace; keyed by id alone, deduplication would drop memberships.
 	{name: sWorkspaceUsers, path: "/workspaces/{ws}/users", parent: workspaceLevel, paging: paged, pageCap: 5000, body: bareArray,
-		query: url.Values{"status": {"ALL"}, "memberships": {"ALL"}}, primaryKey: idKey, parentKeys: []string{"workspaceId"}},
+		query: url.Values{"status": {"ALL"}, "memberships": {"ALL"}}, primaryKey: workspaceIDKey, parentKeys: []string{"workspaceId"}},
 	// Without includeTeamManagers the teamManagers list comes back empty.
 	{name: sGroups, path: "/workspaces/{ws}/user-groups", parent: workspaceLevel, paging: paged, pageCap: 5000, body: bareArray,
 		query: url.Values{"includeTeamManagers": {"true"}}, primaryKey: idKey, parentKeys: []string{"workspaceId"}},
