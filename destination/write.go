@@ -19,6 +19,7 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/snowflake"
+	"github.com/clockberg/clockberg/jsonscan"
 )
 
 // Snapshot summary keys written with every commit.
@@ -110,9 +111,7 @@ func (s *session) line(ctx context.Context, n int, line []byte) error {
 		return fmt.Errorf("stopped at input line %d: %w", n, err)
 	}
 	s.lastLine = n
-	if !json.Valid(line) {
-		var v any
-		err := json.Unmarshal(line, &v)
+	if err := jsonscan.Validate(line); err != nil {
 		return airbyte.SystemErrorf("input line %d is not a JSON Airbyte message: %v", n, err)
 	}
 	if handled, err := s.fastRecord(ctx, n, line); handled || err != nil {
