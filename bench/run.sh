@@ -46,8 +46,9 @@ venv() {
 find_python() {
   local v p
   for v in "$@"; do
-    for p in "python$v" "$(pyenv root 2>/dev/null)/versions/$v"*/bin/"python$v" /usr/bin/"python$v" /usr/local/bin/"python$v"; do
-      if [ -x "$(command -v "$p" 2>/dev/null || echo "$p")" ] && "$p" -c 'import venv' >/dev/null 2>&1; then
+    for p in "python$v" "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")/versions/$v"*/bin/"python$v" \
+        /usr/bin/"python$v" /usr/local/bin/"python$v"; do
+      if [ -x "$(command -v "$p" 2>/dev/null || echo "$p")" ] && "$p" -c 'import venv, ensurepip' >/dev/null 2>&1; then
         command -v "$p" 2>/dev/null || echo "$p"
         return 0
       fi
