@@ -88,7 +88,11 @@ func (a *aimd) throttled(sentAt, now time.Time) (from, to float64, cut bool) {
 		return a.rate, a.rate, false
 	}
 	from = a.rate
-	a.recoverTo = from * 0.9
+	// A cut with no success since the previous one is the same burst of 429s seen again
+	// (a retry refused too): the rate that worked before the burst is still the target.
+	if a.successes > 0 || a.rate >= a.recoverTo {
+		a.recoverTo = from * 0.9
+	}
 	a.rate = max(a.floor, a.rate*a.factor)
 	a.lastCut = now
 	a.lastChange = now

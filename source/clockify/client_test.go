@@ -774,3 +774,36 @@ func TestAIMDRecoversFastToJustBelowTheLastCut(t *testing.T) {
 		t.Fatalf("rates after a cut from 40: %v; want %v (step 4 up to 36, then 1)", rates, want)
 	}
 }
+
+// TestAIMDBurstKeepsTheTargetBeforeTheBurst: three 429s in a row (the retries of one refused
+// request) cut three times, but the climb back aims at the rate before the burst, not at the
+// last, much lower, rate.
+func TestAIMDBurstKeepsTheTargetBeforeTheBurst(t *testing.T) {
+	a := newAIMD(10, 10)
+	a.step, a.interval = 0.5, time.Second
+	t0 := time.Now()
+	for i := 0; i < 3; i++ { // 10 → 5 → 2.5 → 1.25
+		at := t0.Add(time.Duration(i) * time.Second)
+		if _, _, cut := a.throttled(at.Add(time.Millisecond), at.Add(2*time.Millisecond)); !cut {
+			t.Fatalf("429 %d did not cut", i)
+		}
+	}
+	if a.recoverTo != 9 {
+		t.Fatalf("recovery target %v after a burst from 10; want 9", a.recoverTo)
+	}
+	var secs int
+	for now := t0.Add(3 * time.Second); a.rate < 9 && secs < 60; secs++ {
+		now = now.Add(time.Second)
+		a.success(now)
+	}
+	if secs > 5 {
+		t.Errorf("took %d s to climb back from 1.25 to 9 req/s; want at most 5 (fast recovery, +2 per second)", secs)
+	}
+	// A later cut after successes at the recovered rate sets a new target from that rate.
+	now := t0.Add(time.Minute)
+	a.success(now)
+	a.throttled(now.Add(time.Second), now.Add(time.Second))
+	if a.recoverTo >= 9 || a.recoverTo < 8 {
+		t.Errorf("target after a fresh congestion event at %v: %v", a.rate*2, a.recoverTo)
+	}
+}
