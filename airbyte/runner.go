@@ -279,22 +279,13 @@ func RunSource(ctx context.Context, s Source, args []string, stdin io.Reader, st
 		}
 		return 0
 	default: // read
-		cfg, err := r.loadConfig(a.Config)
-		if err != nil {
-			return r.fail(err)
-		}
-		cat, err := ReadCatalog(a.Catalog)
-		if err != nil {
-			return r.fail(err)
-		}
-		st, err := ReadStateInput(a.State)
-		if err != nil {
-			return r.fail(err)
-		}
-		if err := s.Read(ctx, cfg, cat, st, r.out); err != nil {
-			return r.fail(err)
-		}
-		return 0
+		return r.sync(a.Config, a.Catalog, func(cfg json.RawMessage, cat *ConfiguredCatalog) error {
+			st, err := ReadStateInput(a.State)
+			if err != nil {
+				return err
+			}
+			return s.Read(ctx, cfg, cat, st, r.out)
+		})
 	}
 }
 
@@ -313,17 +304,24 @@ func RunDestination(ctx context.Context, d Destination, args []string, stdin io.
 	case "check":
 		return r.check(ctx, a.Config, d.Check)
 	default: // write
-		cfg, err := r.loadConfig(a.Config)
-		if err != nil {
-			return r.fail(err)
-		}
-		cat, err := ReadCatalog(a.Catalog)
-		if err != nil {
-			return r.fail(err)
-		}
-		if err := d.Write(ctx, cfg, cat, stdin, r.out); err != nil {
-			return r.fail(err)
-		}
-		return 0
+		return r.sync(a.Config, a.Catalog, func(cfg json.RawMessage, cat *ConfiguredCatalog) error {
+			return d.Write(ctx, cfg, cat, stdin, r.out)
+		})
 	}
+}
+
+// sync loads the config and the configured catalog, then runs a read or a write.
+func (r *run) sync(configPath, catalogPath string, fn func(json.RawMessage, *ConfiguredCatalog) error) int {
+	cfg, err := r.loadConfig(configPath)
+	if err != nil {
+		return r.fail(err)
+	}
+	cat, err := ReadCatalog(catalogPath)
+	if err != nil {
+		return r.fail(err)
+	}
+	if err := fn(cfg, cat); err != nil {
+		return r.fail(err)
+	}
+	return 0
 }
