@@ -25,6 +25,9 @@ type aimd struct {
 	lastChange time.Time     // last increase or cut
 	lastCut    time.Time     // requests sent before this belong to an already-handled event
 	successes  int           // since lastChange
+	// afterCut counts successes of requests sent after the last cut: only those show the
+	// cut rate works. Answers to requests sent before it say nothing about the new rate.
+	afterCut int
 	// recoverTo is a little below the rate of the last cut. The limit was not exceeded
 	// there until the probe went past it, so climbing back to it can go faster than
 	// probing beyond it.
@@ -57,12 +60,15 @@ func newAIMD(start, ceiling float64) *aimd {
 	}
 }
 
-// success records a 2xx and raises the rate by one step once a full interval has
+// success records a 2xx for a request sent at sentAt and raises the rate by one step once a full interval has
 // passed without a cut. It returns the new rate when it changed, else 0.
-func (a *aimd) success(now time.Time) float64 {
+func (a *aimd) success(sentAt, now time.Time) float64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.successes++
+	if sentAt.After(a.lastCut) {
+		a.afterCut++
+	}
 	if a.rate >= a.ceiling || now.Sub(a.lastChange) < a.interval {
 		return 0
 	}
@@ -90,9 +96,10 @@ func (a *aimd) throttled(sentAt, now time.Time) (from, to float64, cut bool) {
 	from = a.rate
 	// A cut with no success since the previous one is the same burst of 429s seen again
 	// (a retry refused too): the rate that worked before the burst is still the target.
-	if a.successes > 0 || a.rate >= a.recoverTo {
+	if a.afterCut > 0 || a.rate >= a.recoverTo {
 		a.recoverTo = from * 0.9
 	}
+	a.afterCut = 0
 	a.rate = max(a.floor, a.rate*a.factor)
 	a.lastCut = now
 	a.lastChange = now

@@ -363,7 +363,7 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 		resp, status, retryAfter, err := c.do(ctx, full, rel, check)
 		if err == nil {
 			if c.aimd != nil {
-				if r := c.aimd.success(time.Now()); r > 0 {
+				if r := c.aimd.success(sentAt, time.Now()); r > 0 {
 					c.log("INFO", "clockify: no 429 for %s; request rate raised to %.1f/s", c.aimd.interval, r)
 				}
 			}

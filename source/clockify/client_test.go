@@ -743,7 +743,8 @@ func TestSpacingHoldsWhileRateChanges(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				c.aimd.success(time.Now())
+				now := time.Now()
+				c.aimd.success(now, now)
 			}
 		}()
 	}
@@ -767,7 +768,8 @@ func TestAIMDRecoversFastToJustBelowTheLastCut(t *testing.T) {
 	a.throttled(t0, t0) // 40 → 20, recover to 36
 	var rates []float64
 	for i := 1; i <= 7; i++ {
-		rates = append(rates, a.success(t0.Add(time.Duration(i)*time.Second)))
+		at := t0.Add(time.Duration(i) * time.Second)
+		rates = append(rates, a.success(at, at))
 	}
 	want := []float64{24, 28, 32, 36, 37, 38, 39}
 	if !slices.Equal(rates, want) {
@@ -787,6 +789,9 @@ func TestAIMDBurstKeepsTheTargetBeforeTheBurst(t *testing.T) {
 		if _, _, cut := a.throttled(at.Add(time.Millisecond), at.Add(2*time.Millisecond)); !cut {
 			t.Fatalf("429 %d did not cut", i)
 		}
+		// Answers to requests sent before the cut arrive in between (other workers): they
+		// are no evidence that the cut rate works.
+		a.success(at, at.Add(3*time.Millisecond))
 	}
 	if a.recoverTo != 9 {
 		t.Fatalf("recovery target %v after a burst from 10; want 9", a.recoverTo)
@@ -794,14 +799,14 @@ func TestAIMDBurstKeepsTheTargetBeforeTheBurst(t *testing.T) {
 	var secs int
 	for now := t0.Add(3 * time.Second); a.rate < 9 && secs < 60; secs++ {
 		now = now.Add(time.Second)
-		a.success(now)
+		a.success(now, now)
 	}
 	if secs > 5 {
 		t.Errorf("took %d s to climb back from 1.25 to 9 req/s; want at most 5 (fast recovery, +2 per second)", secs)
 	}
 	// A later cut after successes at the recovered rate sets a new target from that rate.
 	now := t0.Add(time.Minute)
-	a.success(now)
+	a.success(now, now)
 	a.throttled(now.Add(time.Second), now.Add(time.Second))
 	if a.recoverTo >= 9 || a.recoverTo < 8 {
 		t.Errorf("target after a fresh congestion event at %v: %v", a.rate*2, a.recoverTo)
