@@ -320,11 +320,11 @@ func syncOnce(ctx context.Context, source, dest string, p paths, incremental boo
 					mu.Unlock()
 				}
 			case airbyte.TypeLog:
-				if m.Log.Level == airbyte.LogError || m.Log.Level == airbyte.LogWarn || m.Log.Level == airbyte.LogFatal {
+				if m.Log != nil && (m.Log.Level == airbyte.LogError || m.Log.Level == airbyte.LogWarn || m.Log.Level == airbyte.LogFatal) {
 					fmt.Fprintf(os.Stderr, "\ndestination %s: %s\n", m.Log.Level, m.Log.Message)
 				}
 			case airbyte.TypeTrace:
-				if m.Trace.Error != nil {
+				if m.Trace != nil && m.Trace.Error != nil {
 					fmt.Fprintf(os.Stderr, "\ndestination error: %s\n", m.Trace.Error.Message)
 				}
 			}
@@ -349,23 +349,24 @@ func syncOnce(ctx context.Context, source, dest string, p paths, incremental boo
 			}
 		} else {
 			var m airbyte.Message
-			if json.Unmarshal(line, &m) == nil && m.Type == airbyte.TypeTrace && m.Trace != nil {
-				switch {
-				case m.Trace.StreamStatus != nil:
-					mu.Lock()
-					switch m.Trace.StreamStatus.Status {
-					case airbyte.StatusComplete:
-						done++
-						complete++
-					case airbyte.StatusIncomplete:
-						done++
-						failures = append(failures, m.Trace.StreamStatus.StreamDescriptor.Name)
-					}
-					mu.Unlock()
-				case m.Trace.Error != nil:
-					fmt.Fprintf(os.Stderr, "\nsource error: %s\n", m.Trace.Error.Message)
+			if json.Unmarshal(line, &m) != nil {
+				m = airbyte.Message{}
+			}
+			switch {
+			case m.Type == airbyte.TypeTrace && m.Trace != nil && m.Trace.StreamStatus != nil:
+				mu.Lock()
+				switch m.Trace.StreamStatus.Status {
+				case airbyte.StatusComplete:
+					done++
+					complete++
+				case airbyte.StatusIncomplete:
+					done++
+					failures = append(failures, m.Trace.StreamStatus.StreamDescriptor.Name)
 				}
-			} else if json.Unmarshal(line, &m) == nil && m.Type == airbyte.TypeLog && m.Log != nil && m.Log.Level == airbyte.LogWarn {
+				mu.Unlock()
+			case m.Type == airbyte.TypeTrace && m.Trace != nil && m.Trace.Error != nil:
+				fmt.Fprintf(os.Stderr, "\nsource error: %s\n", m.Trace.Error.Message)
+			case m.Type == airbyte.TypeLog && m.Log != nil && m.Log.Level == airbyte.LogWarn:
 				fmt.Fprintf(os.Stderr, "\nsource WARN: %s\n", m.Log.Message)
 			}
 		}
