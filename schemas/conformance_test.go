@@ -12,9 +12,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
 	"github.com/clockberg/clockberg/source"
-	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
 // TestSimulatedSyncConformsToSchemas runs the real source in-process against the simulator's

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
 // TestChaosFullSync: 5xx answers, bodies cut mid-way, slow answers and bursts of 429 cost retries

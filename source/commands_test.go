@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
 func TestSmallerPageSize(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
 	"github.com/clockberg/clockberg/source/clockify"
-	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
 // rewrite wraps the simulator so that matching responses are edited before they are sent.

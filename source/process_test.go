@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
 // buildBinary builds cmd/source-clockify once per test binary run.

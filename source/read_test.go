@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
 )
 
 // cancelAfter is stdout that cancels the read once it has seen n STATE messages of time_entries,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 type entry struct {

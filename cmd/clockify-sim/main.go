@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 func main() {
