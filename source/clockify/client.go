@@ -30,6 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/clockberg/clockberg/retry"
 )
 
 // DefaultBaseURL is the global Clockify host.
@@ -353,9 +355,9 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 		full += "?" + q.Encode()
 	}
 	hook := throttleHook(ctx)
-	start := time.Now()
+	attempts := c.policy().Begin()
 	n429 := 0
-	for attempt := 1; ; attempt++ {
+	for {
 		if err := c.waitTurn(ctx); err != nil {
 			return nil, fmt.Errorf("clockify: GET %s: %w", rel, err)
 		}
@@ -381,34 +383,31 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			return nil, fmt.Errorf("clockify: GET %s: %s", rel, c.redact(perm.Error()))
 		}
 
-		var wait time.Duration
 		now := time.Now()
+		switch {
+		case retryAfter > 0:
+			err = retry.After(err, retryAfter)
+		case status == http.StatusTooManyRequests:
+			// Without Retry-After: equal jitter, at least half the window, so the retry does not
+			// land in the same per-second quota, yet concurrent retries spread out.
+			d := c.throttleBase << min(n429, 10)
+			if d > c.backoffMax || d <= 0 {
+				d = c.backoffMax
+			}
+			err = retry.After(err, d/2+rand.N(d/2+1))
+		}
 		if status == http.StatusTooManyRequests {
 			n429++
 			c.onThrottled(sentAt, now)
-			d := c.throttleBase << min(n429-1, 10)
-			if d > c.backoffMax || d <= 0 {
-				d = c.backoffMax
-			}
-			// Equal jitter: at least half the window, so the retry does not land in the
-			// same per-second quota, yet concurrent retries spread out.
-			wait = d/2 + rand.N(d/2+1)
-		} else {
-			d := c.backoffBase << min(attempt-1, 20)
-			if d > c.backoffMax || d <= 0 {
-				d = c.backoffMax
-			}
-			wait = rand.N(d + 1) // full jitter
 		}
-		if retryAfter > 0 {
-			wait = retryAfter + rand.N(min(retryAfter/10, time.Second)+1)
-		}
-		elapsed := now.Sub(start)
-		if attempt >= c.maxAttempts || elapsed+wait > c.maxElapsed {
-			if retryAfter > 0 && attempt < c.maxAttempts {
-				err = fmt.Errorf("%w (the server asked to retry after %s, beyond the %s bound)", err, retryAfter.Round(time.Second), c.maxElapsed)
+		wait, ok := attempts.Next(err)
+		if !ok {
+			last := retry.Unwrap(err)
+			var re *retry.Error
+			if errors.As(attempts.Err(err), &re) && re.Delayed && retryAfter > 0 {
+				last = fmt.Errorf("%w (the server asked to retry after %s, beyond the %s bound)", last, retryAfter.Round(time.Second), c.maxElapsed)
 			}
-			return nil, &RetryError{Path: rel, Attempts: attempt, Elapsed: elapsed, Status: status, Err: err}
+			return nil, &RetryError{Path: rel, Attempts: attempts.Attempt(), Elapsed: attempts.Elapsed(), Status: status, Err: last}
 		}
 		// Only a wait this request is willing to make holds the others; a Retry-After
 		// beyond the bound fails each request quickly instead of freezing the client.
@@ -416,14 +415,19 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			c.pauseAll(now.Add(retryAfter))
 		}
 		c.retries.Add(1)
-		c.log("WARN", "clockify: GET %s: %v; retry %d of %d in %s", rel, err, attempt, c.maxAttempts-1, wait.Round(time.Millisecond))
+		c.log("WARN", "clockify: GET %s: %v; retry %d of %d in %s", rel, retry.Unwrap(err), attempts.Attempt(), c.maxAttempts-1, wait.Round(time.Millisecond))
 		if status == http.StatusTooManyRequests && hook != nil {
 			hook(now.Add(wait))
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := retry.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("clockify: GET %s: %w", rel, err)
 		}
 	}
+}
+
+// policy is the client's retry policy: the shared one, with the client's bounds.
+func (c *Client) policy() retry.Policy {
+	return retry.Policy{MaxAttempts: c.maxAttempts, MaxElapsed: c.maxElapsed, BaseDelay: c.backoffBase, MaxDelay: c.backoffMax}
 }
 
 func (c *Client) onThrottled(sentAt, now time.Time) {
@@ -455,7 +459,7 @@ func (c *Client) pauseAll(until time.Time) {
 func (c *Client) waitTurn(ctx context.Context) error {
 	if p := c.pauseUntil.Load(); p != 0 {
 		if d := time.Until(time.Unix(0, p)); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := retry.Sleep(ctx, d); err != nil {
 				return err
 			}
 		}
@@ -474,20 +478,6 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // do sends one attempt. It returns the HTTP status (0 for transport failures) and
