@@ -1,7 +1,9 @@
 package destination
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -66,6 +68,9 @@ type rowBuilder struct {
 	bytes   int64
 	metaBuf []byte
 	rawID   string
+	// random feeds the raw ids: a buffered crypto/rand reader of its own, so a row costs no
+	// system call and no process-wide setting (uuid.EnableRandPool) is needed.
+	random *bufio.Reader
 }
 
 func kindOf(t iceberg.Type, doc string) colKind {
@@ -95,10 +100,10 @@ func kindOf(t iceberg.Type, doc string) colKind {
 	return kUnsupported
 }
 
-// newRowBuilder prepares conversion into sch. jsonProps names properties whose current JSON
-// schema is untyped or nested: a plain string column receiving them keeps JSON text.
+// newRowBuilder prepares conversion into sch. tracked names the columns (primary key and cursor)
+// whose converted value the builder keeps for each record, for deduplication.
 func newRowBuilder(sch *iceberg.Schema, asc *arrow.Schema, tracked []string, syncID *int64, gen int64) (*rowBuilder, error) {
-	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen}
+	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen, random: bufio.NewReaderSize(rand.Reader, 16*256)}
 	b.meta = [4]int{-1, -1, -1, -1}
 	for i, f := range sch.Fields() {
 		switch f.Name {
@@ -172,6 +177,10 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			return fmt.Errorf("primary key column %q: value %s does not fit type %s", c.name, truncate(b.raw[i]), kindName(c.kind))
 		}
 	}
+	id, err := uuid.NewRandomFromReader(b.random)
+	if err != nil {
+		return fmt.Errorf("generating a raw id: %w", err)
+	}
 	var changes []airbyte.Change
 	for i := range b.cols {
 		c := &b.cols[i]
@@ -179,7 +188,6 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			changes = append(changes, airbyte.Change{Field: c.name, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationTypecastError})
 		}
 	}
-	id := uuid.New()
 	b.rawID = id.String()
 	b.rb.Field(b.meta[0]).(*array.StringBuilder).Append(b.rawID)
 	b.rb.Field(b.meta[1]).(*array.TimestampBuilder).Append(arrow.Timestamp(emittedAt * 1000))
