@@ -44,7 +44,7 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	if err != nil {
 		return nil, err
 	}
-	c, err := newClient(cfg, nil, nil)
+	c, err := checkClient(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		}
 	}
 
-	c, err := newClient(cfg, out, s.tune)
+	c, err := readClient(cfg, out, s.tune)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,13 @@ const DefaultBaseURL = "https://api.clockify.me"
 // (benchmarks on loopback). 429s are still retried.
 const Unlimited = -1.0
 
+// Defaults of the zero Options fields; the source's config and spec advertise the same.
 const (
-	defaultRate        = 5
-	defaultCeiling     = 10
-	defaultMaxAttempts = 8
-	defaultMaxElapsed  = 5 * time.Minute
+	DefaultRequestsPerSecond    = 5
+	DefaultMaxRequestsPerSecond = 10 // Clockify's documented per-key limit
+)
+
+const (
 	// A page of 5000 hydrated time entries is a few MiB; anything near this bound
 	// is a broken server, not data.
 	defaultMaxBody = 256 << 20
@@ -139,20 +141,20 @@ func New(o Options) (*Client, error) {
 		maxElapsed:   o.MaxElapsed,
 		logf:         o.Logf,
 		maxBody:      defaultMaxBody,
-		backoffBase:  500 * time.Millisecond,
-		backoffMax:   30 * time.Second,
+		backoffBase:  retry.DefaultBaseDelay,
+		backoffMax:   retry.DefaultMaxDelay,
 		throttleBase: time.Second,
 	}
-	u, err := c.parseBase(o.BaseURL)
+	u, err := parseBaseURL(o.BaseURL)
 	if err != nil {
-		return nil, err
+		return nil, errors.New(c.redact(err.Error()))
 	}
 	c.base, c.scheme, c.host = strings.TrimSuffix(u.String(), "/"), u.Scheme, u.Host
 	if c.maxAttempts <= 0 {
-		c.maxAttempts = defaultMaxAttempts
+		c.maxAttempts = retry.DefaultMaxAttempts
 	}
 	if c.maxElapsed <= 0 {
-		c.maxElapsed = defaultMaxElapsed
+		c.maxElapsed = retry.DefaultMaxElapsed
 	}
 	if math.IsNaN(o.RequestsPerSecond) || math.IsNaN(o.MaxRequestsPerSecond) || math.IsInf(o.RequestsPerSecond, 0) {
 		return nil, errors.New("clockify: request rates must be finite numbers")
@@ -160,10 +162,10 @@ func New(o Options) (*Client, error) {
 	if o.RequestsPerSecond >= 0 {
 		start, ceiling := o.RequestsPerSecond, o.MaxRequestsPerSecond
 		if start == 0 {
-			start = defaultRate
+			start = DefaultRequestsPerSecond
 		}
 		if ceiling <= 0 || math.IsInf(ceiling, 1) {
-			ceiling = defaultCeiling
+			ceiling = DefaultMaxRequestsPerSecond
 		}
 		c.aimd = newAIMD(min(start, ceiling), ceiling)
 		c.turn = make(chan struct{}, 1)
@@ -196,29 +198,42 @@ func defaultHTTPClient() *http.Client {
 	}
 }
 
-func (c *Client) parseBase(raw string) (*url.URL, error) {
+// NormalizeBaseURL turns a configured base URL into the API root requests go to
+// (scheme://host[:port][/prefix]/api/v1, no trailing slash). It accepts the host root, as
+// Airbyte's connector documents it, or a URL that already ends in /api/v1; "" means
+// DefaultBaseURL. Plain http is refused except for loopback hosts, since it would send the key
+// in clear text.
+func NormalizeBaseURL(raw string) (string, error) {
+	u, err := parseBaseURL(raw)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+func parseBaseURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		raw = DefaultBaseURL
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, fmt.Errorf("clockify: base URL %q is not an absolute URL like %s", c.redact(raw), DefaultBaseURL)
+		return nil, fmt.Errorf("clockify: base URL %q is not an absolute URL like %s", raw, DefaultBaseURL)
 	}
 	if u.User != nil {
 		return nil, errors.New("clockify: base URL must not contain user info; the API key goes in its own field")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("clockify: base URL %q must not have a query or fragment", c.redact(raw))
+		return nil, fmt.Errorf("clockify: base URL %q must not have a query or fragment", raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("clockify: base URL %q uses plain http, which is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https", c.redact(raw))
+			return nil, fmt.Errorf("clockify: base URL %q uses plain http, which is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https", raw)
 		}
 	default:
-		return nil, fmt.Errorf("clockify: base URL %q must start with https://", c.redact(raw))
+		return nil, fmt.Errorf("clockify: base URL %q must start with https://", raw)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(u.Path, "/api/v1") {
