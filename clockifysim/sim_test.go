@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -390,7 +391,8 @@ func TestPlanGating(t *testing.T) {
 	gated := map[string]string{
 		"/expenses": FeatureExpenses, "/expenses/categories": FeatureExpenses, "/invoices": FeatureInvoicing,
 		"/approval-requests": FeatureApproval, "/holidays": FeatureTimeOff, "/time-off/policies": FeatureTimeOff,
-		"/custom-fields": FeatureCustomFields,
+		"/custom-fields": FeatureCustomFields, "POST /time-off/requests": FeatureTimeOff,
+		"/scheduling/assignments/all?start=2020-01-01T00:00:00Z&end=2030-01-01T00:00:00Z": FeatureScheduling,
 	}
 	for _, status := range []int{0, 402} {
 		cfg := Demo()
@@ -408,7 +410,14 @@ func TestPlanGating(t *testing.T) {
 			}
 			plan := w["featureSubscriptionType"].(string)
 			for path, f := range gated {
-				a := c.get("/workspaces/"+w["id"].(string)+path, nil)
+				var a answer
+				if p, ok := strings.CutPrefix(path, "POST "); ok {
+					a = c.post("/workspaces/"+w["id"].(string)+p, map[string]any{})
+				} else {
+					p, query, _ := strings.Cut(path, "?")
+					qs, _ := url.ParseQuery(query)
+					a = c.get("/workspaces/"+w["id"].(string)+p, qs)
+				}
 				if feats[f] {
 					a.must(t, 200)
 				} else {
@@ -592,12 +601,12 @@ func TestAcceptancePresetShape(t *testing.T) {
 	}
 	maxEntries, exact5000, maxTasks, inactiveWithEntries := 0, false, 0, false
 	for _, w := range sim.ws {
-		for _, u := range w.users {
+		for _, u := range sim.members(w) {
 			maxEntries = max(maxEntries, u.n)
 			exact5000 = exact5000 || u.n+len(u.explicit) == 5000
 			inactiveWithEntries = inactiveWithEntries || (u.inactive && u.n > 0)
 		}
-		for _, t := range w.tasks {
+		for _, t := range sim.taskLists(w) {
 			maxTasks = max(maxTasks, len(t))
 		}
 	}
@@ -678,7 +687,7 @@ func TestScaledMillion(t *testing.T) {
 	big := sim.UserIDs(ws)[0]
 	te := "/workspaces/" + ws + "/user/" + big + "/time-entries"
 	// The last page of a 500,000-entry partition is served directly.
-	n := sim.ws[0].users[0].n
+	n := sim.members(sim.ws[0])[0].n
 	pages := (n + 4999) / 5000
 	a := c.get(te, q("page-size", "5000", "page", strconv.Itoa(pages))).must(t, 200)
 	last := a.array(t)
@@ -713,7 +722,7 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	var counts map[string]int
 	get("/_sim/truth", &counts)
-	if len(counts) != 17 || counts[StreamTimeEntries] != sim.GroundTruthCounts()[StreamTimeEntries] {
+	if len(counts) != len(Streams) || counts[StreamTimeEntries] != sim.GroundTruthCounts()[StreamTimeEntries] {
 		t.Errorf("truth counts %v", counts)
 	}
 	var idsBy map[string][]string

@@ -3,161 +3,127 @@ package clockifysim
 import (
 	"bufio"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
+
+	"github.com/clockberg/clockberg/jsonscan"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
-// GroundTruth returns, per stream, the id of every record a complete sync of all 17 streams over every
-// workspace of the key must return (one entry per record, so a member of two workspaces appears twice in
-// workspace_users). It includes running time entries, inactive members, tasks of archived projects,
-// archived projects/clients/tags/categories/policies, approval requests in every state (ids are
-// approvalRequest.id), and per-workspace streams only where the plan allows them. With a million time
-// entries this allocates a million strings; use GroundTruthCounts when counts suffice.
+// eachPartition calls fn for every partition of st that a complete sync reads, with the records
+// the registry's own request selects (its query, its body, and for a required range the default
+// window): every partition of the parent stream, one per parent record; gated partitions are
+// left out.
+func (s *Server) eachPartition(st *streams.Stream, fn func(params map[string]string, w *workspace, set recordSet)) {
+	g := generators[st.Name]
+	visit := func(params map[string]string, w *workspace) {
+		if w != nil && !w.allows(st) {
+			return
+		}
+		set, aerr := g.records(s, w, params)
+		if aerr != nil {
+			return
+		}
+		if g.filter != nil {
+			if set, aerr = g.filter(s, w, set, registryRequest(st)); aerr != nil {
+				panic("clockifysim: the registry's own request of " + st.Name + " is refused: " + aerr.message)
+			}
+		}
+		fn(params, w, set)
+	}
+	parent := st.ParentStream()
+	if parent == nil {
+		visit(map[string]string{}, nil)
+		return
+	}
+	wsParam := workspaceParam(st)
+	s.eachPartition(parent, func(pp map[string]string, _ *workspace, pset recordSet) {
+		for i := 0; i < pset.Len(); i++ {
+			v, ok := jsonscan.Member(pset.Append(nil, i), st.Parent.Field)
+			id, _ := jsonscan.String(v)
+			if !ok || id == "" {
+				continue
+			}
+			params := maps.Clone(pp)
+			params[st.Parent.Param] = id
+			visit(params, s.wsByID[params[wsParam]])
+		}
+	})
+}
+
+// registryRequest is the request a complete sync sends for st, without paging.
+func registryRequest(st *streams.Stream) *request {
+	req := &request{query: url.Values{}, body: map[string]json.RawMessage{}}
+	for k, v := range st.Query {
+		req.query[k] = v
+	}
+	for k, v := range st.Body {
+		req.body[k] = mustJSON(v)
+	}
+	if r := st.Range; r != nil && r.Required {
+		req.query.Set(r.Start, r.From.UTC().Format(instantLayout))
+		req.query.Set(r.End, time.Now().Add(r.Ahead).UTC().Format(instantLayout))
+	}
+	return req
+}
+
+// GroundTruth returns, per registry stream, the id of every record a complete sync of every stream
+// over every workspace of the key must return (one entry per record, so a member of two
+// workspaces appears twice in the workspace members). Per-workspace streams count only where the
+// plan allows them. With a million time entries this allocates a million strings; use
+// GroundTruthCounts when counts suffice.
 func (s *Server) GroundTruth() map[string][]string {
 	out := map[string][]string{}
-	for _, st := range Streams {
-		out[st] = []string{}
+	for _, st := range streams.All {
+		ids := []string{}
+		s.eachPartition(st, func(_ map[string]string, _ *workspace, set recordSet) {
+			for i := 0; i < set.Len(); i++ {
+				ids = append(ids, set.ID(i))
+			}
+		})
+		out[st.Name] = ids
 	}
-	s.eachTruth("", func(stream string, id string) { out[stream] = append(out[stream], id) }, nil)
 	return out
 }
 
 // GroundTruthCounts is len() of every GroundTruth list, computed without generating ids.
 func (s *Server) GroundTruthCounts() map[string]int {
 	out := map[string]int{}
-	for _, st := range Streams {
-		out[st] = 0
+	for _, st := range streams.All {
+		n := 0
+		s.eachPartition(st, func(_ map[string]string, _ *workspace, set recordSet) { n += set.Len() })
+		out[st.Name] = n
 	}
-	s.eachTruth("", nil, func(stream string, n int) { out[stream] += n })
 	return out
 }
 
-// eachTruth walks the ground truth (of stream only, unless only is ""), calling id per record or, if id
-// is nil, count per list.
-func (s *Server) eachTruth(only string, id func(stream, id string), count func(stream string, n int)) {
-	if only != "" {
-		inner, innerCount := id, count
-		if inner != nil {
-			id = func(stream, x string) {
-				if stream == only {
-					inner(stream, x)
-				}
-			}
-		} else {
-			count = func(stream string, n int) {
-				if stream == only {
-					innerCount(stream, n)
-				}
-			}
-		}
-	}
-	items := func(stream string, list []item) {
-		if id == nil {
-			count(stream, len(list))
-			return
-		}
-		for i := range list {
-			id(stream, list[i].id)
-		}
-	}
-	one := func(stream, x string) {
-		if id == nil {
-			count(stream, 1)
-		} else {
-			id(stream, x)
-		}
-	}
-	for _, w := range s.ws {
-		one(StreamWorkspaces, w.id)
-	}
-	one(StreamUser, s.ws[0].users[0].id)
-	for _, w := range s.ws {
-		for _, u := range w.users {
-			one(StreamWorkspaceUsers, u.id)
-		}
-		items(StreamGroups, w.groups)
-		items(StreamProjects, w.projects)
-		items(StreamClients, w.clients)
-		items(StreamTags, w.tags)
-		for _, t := range w.tasks {
-			items(StreamTasks, t)
-		}
-		for _, u := range w.users {
-			ex := s.snapshot(u)
-			if only != "" && only != StreamTimeEntries {
-				continue
-			}
-			if id == nil {
-				count(StreamTimeEntries, u.n+len(ex))
-				continue
-			}
-			for i := u.n + len(ex) - 1; i >= 0; i-- {
-				id(StreamTimeEntries, s.timeEntryID(w, u, i, ex))
-			}
-		}
-		for _, rr := range s.running(w) {
-			one(StreamInProgress, s.timeEntryID(w, rr.u, rr.i, rr.ex))
-		}
-		gated := func(stream string, list []item) {
-			if w.allows(stream) {
-				items(stream, list)
-			}
-		}
-		gated(StreamExpenses, w.expenses)
-		gated(StreamExpenseCategories, w.categories)
-		gated(StreamInvoices, w.invoices)
-		gated(StreamApprovalRequests, w.approvals)
-		gated(StreamHolidays, w.holidays)
-		gated(StreamCustomFields, w.fields)
-		gated(StreamPolicies, w.policies)
-	}
-}
-
-func pagesFor(n, pageSize, def, maxSize int) int {
-	p := pageSize
-	if p <= 0 {
-		p = def
-	}
-	p = min(p, maxSize)
-	return max(1, (n+p-1)/p)
-}
-
 // MinimumRequests is the number of requests a perfect client needs for a complete sync (as in
-// GroundTruth) asking for pageSize records per page: /workspaces and /user, then per workspace
-// max(1, ceil(n/p)) per paginated partition with p clamped to the endpoint's cap (in-progress 1000,
-// policies 200), one per unpaginated call (holidays, custom-fields), and nothing for plan-gated
-// streams. Paginated partitions: users (status=ALL), groups, projects, clients, tags, tasks per
-// project, time entries per member, in-progress, expenses, categories, invoices, approval requests,
-// policies (status=ALL). pageSize <= 0 means no page-size is sent (defaults 50 and 10).
+// GroundTruth) asking for pageSize records per page: one per partition of an unpaged stream, and
+// max(1, ceil(n/p)) per partition of a paged one, with p clamped to the route's cap; nothing for
+// plan-gated partitions. pageSize <= 0 means no page size is sent (each route's default).
 func (s *Server) MinimumRequests(pageSize int) int {
-	n := 2
-	for _, w := range s.ws {
-		gen := func(cnt int) int { return pagesFor(cnt, pageSize, DefaultPageSize, MaxPageSize) }
-		n += gen(len(w.users)) + gen(len(w.groups)) + gen(len(w.projects)) + gen(len(w.clients)) + gen(len(w.tags))
-		for _, t := range w.tasks {
-			n += gen(len(t))
-		}
-		for _, u := range w.users {
-			n += gen(u.n + len(s.snapshot(u)))
-		}
-		n += pagesFor(len(s.running(w)), pageSize, InProgressDefaultPageSize, InProgressMaxPageSize)
-		if w.allows(StreamExpenses) {
-			n += gen(len(w.expenses)) + gen(len(w.categories))
-		}
-		if w.allows(StreamInvoices) {
-			n += gen(len(w.invoices))
-		}
-		if w.allows(StreamApprovalRequests) {
-			n += gen(len(w.approvals))
-		}
-		if w.allows(StreamPolicies) { // holidays share the TIME_OFF feature
-			n += 1 + pagesFor(len(w.policies), pageSize, DefaultPageSize, PoliciesMaxPageSize)
-		}
-		if w.allows(StreamCustomFields) {
-			n++
-		}
+	n := 0
+	for _, st := range streams.All {
+		s.eachPartition(st, func(_ map[string]string, _ *workspace, set recordSet) {
+			n += pagesFor(st.Paging, set.Len(), pageSize)
+		})
 	}
 	return n
+}
+
+func pagesFor(pg streams.Paging, n, pageSize int) int {
+	if pg.Kind == streams.Unpaged {
+		return 1
+	}
+	p := pageSize
+	if p <= 0 {
+		p = pg.Default
+	}
+	p = min(p, pg.Max)
+	return max(1, (n+p-1)/p)
 }
 
 // --- admin routes ----------------------------------------------------------------------------------
@@ -168,23 +134,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// serveAdmin answers the unauthenticated /_sim/ routes:
+func badAdmin(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"message": msg, "code": 3000})
+}
+
+// adminRoute is an unauthenticated /_sim/ route a generator adds (its pattern includes the method).
+type adminRoute struct {
+	pattern string
+	handle  func(s *Server, w http.ResponseWriter, r *http.Request)
+}
+
+var adminExtras []adminRoute
+
+// adminRoutes answers the unauthenticated /_sim/ routes:
 //
-//	GET  /_sim/truth[?ids=1]               {"<stream>": count} or {"<stream>": [ids]}
-//	GET  /_sim/stats                       Stats
-//	POST /_sim/reset-stats                 204
+//	GET  /_sim/truth[?ids=1]                {"<stream>": count} or {"<stream>": [ids]}
+//	GET  /_sim/stats                        Stats
+//	POST /_sim/reset-stats                  204
 //	GET  /_sim/minimum-requests?page-size=N {"pageSize":N,"minimumRequests":n}
-//	POST /_sim/time-entries?workspace=W&user=U&count=N  {"ids":[...]} (AddTimeEntries)
-//	GET  /_sim/info                        workspaces, plans and member ids
-func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	bad := func(status int, msg string) { writeJSON(w, status, map[string]any{"message": msg, "code": 3000}) }
-	q := r.URL.Query()
-	switch r.URL.Path {
-	case "/_sim/truth":
-		if r.Method != http.MethodGet {
-			bad(405, "use GET")
-			return
-		}
+//	GET  /_sim/info                         workspaces, plans and member ids
+//
+// and those the generators add (time entries: add, delete, move).
+func (s *Server) adminRoutes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_sim/truth", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
 		if q.Get("ids") == "" || q.Get("ids") == "0" || q.Get("ids") == "false" {
 			writeJSON(w, 200, s.GroundTruthCounts())
 			return
@@ -193,58 +167,42 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		bw := bufio.NewWriterSize(w, 64<<10)
 		bw.WriteByte('{')
-		for k, st := range Streams {
+		for k, st := range streams.All {
 			if k > 0 {
 				bw.WriteByte(',')
 			}
-			bw.Write(appendString(nil, st))
+			bw.Write(appendString(nil, st.Name))
 			bw.WriteString(":[")
 			first := true
-			s.eachTruth(st, func(_, id string) {
-				if !first {
-					bw.WriteByte(',')
+			s.eachPartition(st, func(_ map[string]string, _ *workspace, set recordSet) {
+				for i := 0; i < set.Len(); i++ {
+					if !first {
+						bw.WriteByte(',')
+					}
+					first = false
+					bw.Write(appendString(nil, set.ID(i)))
 				}
-				first = false
-				bw.WriteByte('"')
-				bw.WriteString(id)
-				bw.WriteByte('"')
-			}, nil)
+			})
 			bw.WriteByte(']')
 		}
 		bw.WriteString("}\n")
 		_ = bw.Flush()
-	case "/_sim/stats":
-		writeJSON(w, 200, s.Stats())
-	case "/_sim/reset-stats":
-		if r.Method != http.MethodPost {
-			bad(405, "use POST")
-			return
-		}
+	})
+	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Stats()) })
+	mux.HandleFunc("POST /_sim/reset-stats", func(w http.ResponseWriter, r *http.Request) {
 		s.ResetStats()
 		w.WriteHeader(http.StatusNoContent)
-	case "/_sim/minimum-requests":
+	})
+	mux.HandleFunc("GET /_sim/minimum-requests", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
 		p, err := strconv.Atoi(q.Get("page-size"))
 		if err != nil && q.Get("page-size") != "" {
-			bad(400, "page-size must be an integer")
+			badAdmin(w, 400, "page-size must be an integer")
 			return
 		}
 		writeJSON(w, 200, map[string]int{"pageSize": p, "minimumRequests": s.MinimumRequests(p)})
-	case "/_sim/time-entries":
-		if r.Method != http.MethodPost {
-			bad(405, "use POST")
-			return
-		}
-		n, err := strconv.Atoi(q.Get("count"))
-		if err != nil {
-			n = 1
-		}
-		ids, aerr := s.AddTimeEntries(q.Get("workspace"), q.Get("user"), n)
-		if aerr != nil {
-			bad(400, aerr.Error())
-			return
-		}
-		writeJSON(w, 200, map[string]any{"ids": ids})
-	case "/_sim/info":
+	})
+	mux.HandleFunc("GET /_sim/info", func(w http.ResponseWriter, r *http.Request) {
 		type wsInfo struct {
 			ID       string   `json:"id"`
 			Name     string   `json:"name"`
@@ -256,15 +214,20 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		var out []wsInfo
 		for _, x := range s.ws {
 			wi := wsInfo{ID: x.id, Name: x.name, Plan: x.plan, Features: x.plan.Features(), Users: s.UserIDs(x.id), Inactive: []string{}}
-			for _, u := range x.users {
+			for _, u := range s.members(x) {
 				if u.inactive {
 					wi.Inactive = append(wi.Inactive, u.id)
 				}
 			}
 			out = append(out, wi)
 		}
-		writeJSON(w, 200, map[string]any{"workspaces": out, "owner": s.ws[0].users[0].id})
-	default:
-		bad(404, "unknown admin route "+r.URL.Path)
+		writeJSON(w, 200, map[string]any{"workspaces": out, "owner": s.members(s.ws[0])[0].id})
+	})
+	for _, x := range adminExtras {
+		mux.HandleFunc(x.pattern, func(w http.ResponseWriter, r *http.Request) { x.handle(s, w, r) })
 	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		badAdmin(w, 404, "unknown admin route "+r.Method+" "+r.URL.Path)
+	})
+	return mux
 }

@@ -29,7 +29,7 @@ const specTemplate = `{
     "api_key": {
       "type": "string",
       "title": "API Key",
-      "description": "Clockify personal API key (Profile settings → API). An Admin or Owner key is needed to read other members' time entries, expenses and approvals.",
+      "description": "Clockify personal API key (Profile settings → API). An Admin or Owner key is needed to read other members' data.",
       "airbyte_secret": true,
       "order": 0
     },
@@ -67,7 +67,7 @@ const specTemplate = `{
     "page_size": {
       "type": "integer",
       "title": "Page Size",
-      "description": "Records per request; clamped to each endpoint's cap (5000, 1000 for running timers, 200 for time-off policies).",
+      "description": "Records per request; clamped to each endpoint's cap (5000 for most; Clockify caps a few lower).",
       "default": {defaultPageSize},
       "minimum": 1,
       "order": 5

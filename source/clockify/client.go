@@ -14,6 +14,8 @@
 package clockify
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -357,8 +359,23 @@ func (c *Client) Get(ctx context.Context, path string, q url.Values) (*Response,
 // counts as a malformed body and is retried, unless wrapped with Permanent. A nil
 // check means json.Valid.
 func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, check func(*Response) error) (*Response, error) {
+	return c.Do(ctx, Request{Path: path, Query: q}, check)
+}
+
+// Request is one read of the API. Some reads are POSTs: Clockify lists time-off requests only
+// for a JSON body of filters and paging.
+type Request struct {
+	Method string     // "" means GET
+	Path   string     // relative to /api/v1, starting with "/"
+	Query  url.Values // may be nil
+	Body   []byte     // sent as application/json when not nil
+}
+
+// Do sends req as GetChecked sends a GET: retried, rate limited, and checked by check.
+func (c *Client) Do(ctx context.Context, req Request, check func(*Response) error) (*Response, error) {
+	method, path, q := cmp.Or(req.Method, http.MethodGet), req.Path, req.Query
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("clockify: GET %q: path must start with / and carry no query (pass it as q)", c.redact(path))
+		return nil, fmt.Errorf("clockify: %s %q: path must start with / and carry no query (pass it as q)", method, c.redact(path))
 	}
 	rel := path
 	if enc := q.Encode(); enc != "" {
@@ -369,15 +386,16 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 	if len(q) > 0 {
 		full += "?" + q.Encode()
 	}
+	at := method + " " + rel // names the request in errors and logs
 	hook := throttleHook(ctx)
 	attempts := c.policy().Begin()
 	n429 := 0
 	for {
 		if err := c.waitTurn(ctx); err != nil {
-			return nil, fmt.Errorf("clockify: GET %s: %w", rel, err)
+			return nil, fmt.Errorf("clockify: %s: %w", at, err)
 		}
 		sentAt := time.Now()
-		resp, status, retryAfter, err := c.do(ctx, full, rel, check)
+		resp, status, retryAfter, err := c.do(ctx, method, full, rel, req.Body, check)
 		if err == nil {
 			if c.aimd != nil {
 				if r := c.aimd.success(sentAt, time.Now()); r > 0 {
@@ -387,7 +405,7 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			return resp, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("clockify: GET %s: %w", rel, ctxErr)
+			return nil, fmt.Errorf("clockify: %s: %w", at, ctxErr)
 		}
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
@@ -395,7 +413,7 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 		}
 		var perm *permanentError
 		if errors.As(err, &perm) {
-			return nil, fmt.Errorf("clockify: GET %s: %s", rel, c.redact(perm.Error()))
+			return nil, fmt.Errorf("clockify: %s: %s", at, c.redact(perm.Error()))
 		}
 
 		now := time.Now()
@@ -422,7 +440,7 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			if errors.As(attempts.Err(err), &re) && re.Delayed && retryAfter > 0 {
 				last = fmt.Errorf("%w (the server asked to retry after %s, beyond the %s bound)", last, retryAfter.Round(time.Second), c.maxElapsed)
 			}
-			return nil, &RetryError{Path: rel, Attempts: attempts.Attempt(), Elapsed: attempts.Elapsed(), Status: status, Err: last}
+			return nil, &RetryError{Method: method, Path: rel, Attempts: attempts.Attempt(), Elapsed: attempts.Elapsed(), Status: status, Err: last}
 		}
 		// Only a wait this request is willing to make holds the others; a Retry-After
 		// beyond the bound fails each request quickly instead of freezing the client.
@@ -430,12 +448,12 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			c.pauseAll(now.Add(retryAfter))
 		}
 		c.retries.Add(1)
-		c.log("WARN", "clockify: GET %s: %v; retry %d of %d in %s", rel, retry.Unwrap(err), attempts.Attempt(), c.maxAttempts-1, wait.Round(time.Millisecond))
+		c.log("WARN", "clockify: %s: %v; retry %d of %d in %s", at, retry.Unwrap(err), attempts.Attempt(), c.maxAttempts-1, wait.Round(time.Millisecond))
 		if status == http.StatusTooManyRequests && hook != nil {
 			hook(now.Add(wait))
 		}
 		if err := retry.Sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("clockify: GET %s: %w", rel, err)
+			return nil, fmt.Errorf("clockify: %s: %w", at, err)
 		}
 	}
 }
@@ -498,10 +516,17 @@ func (c *Client) waitTurn(ctx context.Context) error {
 // do sends one attempt. It returns the HTTP status (0 for transport failures) and
 // the server's Retry-After, if any, alongside a retryable error, an *APIError or a
 // *permanentError.
-func (c *Client) do(ctx context.Context, full, rel string, check func(*Response) error) (*Response, int, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, full, nil)
+func (c *Client) do(ctx context.Context, method, full, rel string, body []byte, check func(*Response) error) (*Response, int, time.Duration, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, full, rd)
 	if err != nil {
 		return nil, 0, 0, &permanentError{fmt.Errorf("building request: %v", err)}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header["X-Api-Key"] = []string{c.key}
 	req.Header.Set("Accept", "application/json")
@@ -525,8 +550,8 @@ func (c *Client) do(ctx context.Context, full, rel string, check func(*Response)
 		}
 		return resp, status, 0, err
 	}
-	body, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBody))
-	msg, code := parseErrorBody(body)
+	errBody, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBody))
+	msg, code := parseErrorBody(errBody)
 	msg = c.redact(msg)
 	switch {
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
@@ -535,7 +560,7 @@ func (c *Client) do(ctx context.Context, full, rel string, check func(*Response)
 		}
 		return nil, status, parseRetryAfter(hr.Header.Get("Retry-After"), time.Now()), &statusError{Status: status, Message: msg}
 	default:
-		return nil, status, 0, &APIError{Status: status, Code: code, Message: msg, Path: rel}
+		return nil, status, 0, &APIError{Method: method, Status: status, Code: code, Message: msg, Path: rel}
 	}
 }
 
