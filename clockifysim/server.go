@@ -239,13 +239,7 @@ func (s *Server) handle(name string, resolve resolver) http.Handler {
 			s.stats.chaosFault("truncate")
 			s.writeTruncated(w, resp)
 		} else {
-			h := w.Header()
-			h.Set("Content-Type", "application/json")
-			h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-			if resp.lastPage != "" {
-				h.Set("Last-Page", resp.lastPage)
-			}
-			w.WriteHeader(resp.status)
+			writeHead(w, resp)
 			_, _ = w.Write(resp.body)
 		}
 		if resp.pooled != nil {
@@ -284,13 +278,7 @@ func (s *Server) writeTruncated(w http.ResponseWriter, resp response) {
 		}
 	}
 	// HTTP/2 or a wrapped writer: the same effect by aborting the handler after a short write.
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-	if resp.lastPage != "" {
-		h.Set("Last-Page", resp.lastPage)
-	}
-	w.WriteHeader(resp.status)
+	writeHead(w, resp)
 	_, _ = w.Write(resp.body[:cut])
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
@@ -299,6 +287,17 @@ func (s *Server) writeTruncated(w http.ResponseWriter, resp response) {
 		s.putBuf(resp.pooled)
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// writeHead sends the status and headers of a complete answer of resp.body.
+func writeHead(w http.ResponseWriter, resp response) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	if resp.lastPage != "" {
+		h.Set("Last-Page", resp.lastPage)
+	}
+	w.WriteHeader(resp.status)
 }
 
 func writeRawHead(bw *bufio.Writer, resp response) {

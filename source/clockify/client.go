@@ -411,9 +411,8 @@ func (c *Client) Do(ctx context.Context, req Request, check func(*Response) erro
 		if errors.As(err, &apiErr) {
 			return nil, err
 		}
-		var perm *permanentError
-		if errors.As(err, &perm) {
-			return nil, fmt.Errorf("clockify: %s: %s", at, c.redact(perm.Error()))
+		if retry.IsPermanent(err) {
+			return nil, fmt.Errorf("clockify: %s: %s", at, c.redact(err.Error()))
 		}
 
 		now := time.Now()
@@ -515,7 +514,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 
 // do sends one attempt. It returns the HTTP status (0 for transport failures) and
 // the server's Retry-After, if any, alongside a retryable error, an *APIError or a
-// *permanentError.
+// retry.Permanent error.
 func (c *Client) do(ctx context.Context, method, full, rel string, body []byte, check func(*Response) error) (*Response, int, time.Duration, error) {
 	var rd io.Reader
 	if body != nil {
@@ -523,7 +522,7 @@ func (c *Client) do(ctx context.Context, method, full, rel string, body []byte, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, full, rd)
 	if err != nil {
-		return nil, 0, 0, &permanentError{fmt.Errorf("building request: %v", err)}
+		return nil, 0, 0, retry.Permanent(fmt.Errorf("building request: %v", err))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -537,7 +536,7 @@ func (c *Client) do(ctx context.Context, method, full, rel string, body []byte, 
 		c.netErrors.Add(1)
 		var cve *tls.CertificateVerificationError
 		if errors.Is(err, errRedirect) || errors.As(err, &cve) {
-			return nil, 0, 0, &permanentError{errors.New(c.redact(err.Error()))}
+			return nil, 0, 0, retry.Permanent(errors.New(c.redact(err.Error())))
 		}
 		return nil, 0, 0, errors.New(c.redact(err.Error()))
 	}
@@ -566,7 +565,7 @@ func (c *Client) do(ctx context.Context, method, full, rel string, body []byte, 
 
 func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Response, error) {
 	if hr.ContentLength > c.maxBody {
-		return nil, &permanentError{fmt.Errorf("response body of %d bytes exceeds the %d-byte bound", hr.ContentLength, c.maxBody)}
+		return nil, retry.Permanent(fmt.Errorf("response body of %d bytes exceeds the %d-byte bound", hr.ContentLength, c.maxBody))
 	}
 	buf, _ := c.bufs.Get().(*[]byte)
 	if buf == nil {
@@ -577,7 +576,7 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 	switch {
 	case errors.Is(err, errTooLarge):
 		resp.Release()
-		return nil, &permanentError{fmt.Errorf("response body exceeds the %d-byte bound", c.maxBody)}
+		return nil, retry.Permanent(fmt.Errorf("response body exceeds the %d-byte bound", c.maxBody))
 	case err != nil && hr.ContentLength >= 0:
 		resp.Release()
 		return nil, &bodyError{What: fmt.Sprintf("truncated body: %d of %d bytes", n, hr.ContentLength), Err: errors.New(c.redact(err.Error()))}
@@ -605,8 +604,7 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 	}
 	if err := check(resp); err != nil {
 		resp.Release()
-		var perm *permanentError
-		if errors.As(err, &perm) {
+		if retry.IsPermanent(err) {
 			return nil, err
 		}
 		return nil, &bodyError{What: "unexpected body", Err: errors.New(c.redact(err.Error()))}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/clockberg/clockberg/retry"
 )
 
 // APIError is a response the client does not retry: any 4xx other than 408 and 429
@@ -88,20 +90,9 @@ func (e *bodyError) Error() string {
 
 func (e *bodyError) Unwrap() error { return e.Err }
 
-// permanentError marks a body-check failure that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
 // Permanent wraps an error returned by a GetChecked check function so that the client
-// returns it at once instead of retrying the request.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
+// returns it at once instead of retrying the request (retry.Permanent).
+func Permanent(err error) error { return retry.Permanent(err) }
 
 // parseErrorBody extracts Clockify's {"message","code"} body; other bodies (HTML
 // from a proxy, plain text) are reduced to a short single-line excerpt.
