@@ -24,7 +24,7 @@ func init() {
 				return nil, err
 			}
 			a := s.assignmentList(w)
-			var idx []int
+			idx := []int{} // non-nil: a nil selection means every item
 			for i := range a.items {
 				if a.start[i] <= to && a.end[i] >= from {
 					idx = append(idx, i)

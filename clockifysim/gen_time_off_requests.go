@@ -45,7 +45,7 @@ func init() {
 				return nil, err
 			}
 			r := s.requestList(w)
-			var idx []int
+			idx := []int{} // non-nil: a nil selection means every item
 			for i, it := range r.items {
 				switch {
 				case statuses != nil && !slices.Contains(statuses, it.status),
