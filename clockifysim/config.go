@@ -8,7 +8,7 @@ import (
 )
 
 // Plan is a workspace subscription tier. It decides featureSubscriptionType, features[] and which
-// routes are gated (clockify-api.md §10).
+// routes are gated.
 type Plan string
 
 const (

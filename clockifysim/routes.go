@@ -315,7 +315,7 @@ func listParam(q url.Values, name string) []string {
 }
 
 // parseWhen reads a start/end filter value. With AccountTimeZone the wall clock is kept and read in
-// the owner's zone, ignoring Z or offsets, as the real server does (§7).
+// the owner's zone, ignoring Z or offsets, as the real server does.
 func (s *Server) parseWhen(name, v string) (int64, *apiError) {
 	var t time.Time
 	var err error

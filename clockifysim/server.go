@@ -18,7 +18,7 @@ import (
 	"github.com/clockberg/clockberg/source/streams"
 )
 
-// Page-size caps and defaults of most list routes (clockify-api.md §3); the registry has each
+// Page-size default and cap of most list routes; the registry has each
 // route's own.
 const (
 	DefaultPageSize = 50
@@ -357,7 +357,7 @@ func (s *Server) writeTooMany(w http.ResponseWriter) int {
 	return http.StatusTooManyRequests
 }
 
-// authenticate applies §2: exactly one of X-Api-Key / X-Addon-Token (Authorization counts as a token too).
+// authenticate applies Clockify's rule: exactly one of X-Api-Key / X-Addon-Token (Authorization counts as a token too).
 func (s *Server) authenticate(r *http.Request) error {
 	var key, addon []string
 	n := 0

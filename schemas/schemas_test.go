@@ -497,7 +497,7 @@ func TestFieldTypes(t *testing.T) {
 	}
 }
 
-// examples loads testdata/examples/<stream>.json: the records of clockify-api.md §6 plus the
+// examples loads testdata/examples/<stream>.json: Clockify's documented example records plus the
 // parent ids the source adds, and a few variants (nulls, running entries, integer estimates).
 func examples(t *testing.T, stream string) []any {
 	t.Helper()

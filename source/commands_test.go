@@ -34,7 +34,7 @@ func compileDraft7(t *testing.T, name string, raw []byte) *jsonschema.Schema {
 	return sch
 }
 
-// TestSpec applies the spec part of the acceptance checklist (airbyte-protocol.md §11).
+// TestSpec applies the spec part of the acceptance checklist (Airbyte's connector acceptance checklist).
 func TestSpec(t *testing.T) {
 	res := run(t, context.Background(), New(), "spec")
 	if res.code != 0 || len(res.msgs) != 1 || typ(res.msgs[0]) != "SPEC" {
