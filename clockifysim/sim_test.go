@@ -603,7 +603,7 @@ func TestAcceptancePresetShape(t *testing.T) {
 	for _, w := range sim.ws {
 		for _, u := range sim.members(w) {
 			maxEntries = max(maxEntries, u.n)
-			exact5000 = exact5000 || u.n+len(u.explicit) == 5000
+			exact5000 = exact5000 || u.n+len(u.entries.explicit) == 5000
 			inactiveWithEntries = inactiveWithEntries || (u.inactive && u.n > 0)
 		}
 		for _, t := range sim.taskLists(w) {

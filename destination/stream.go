@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/jsonscan"
 )
 
 // stagingPrefix names the branches a truncating stream commits to until it completes.
@@ -92,6 +93,9 @@ type winner struct {
 	first  value // the first key column, for the pruning filter
 	cursor value
 	rawID  string
+	// deleted: the latest record of the key carries _ab_cdc_deleted_at, so no row of the key
+	// survives, not even that record's (Airbyte's CDC convention).
+	deleted bool
 }
 
 func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string) (*stream, error) {
@@ -369,7 +373,7 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 				return errNullKey{b.rb.cols[i].name}
 			}
 		}
-		b.track()
+		b.track(isTombstone(data))
 	}
 	if b.rb.rows >= batchRows {
 		return b.send(b.rb.batch())
@@ -391,8 +395,8 @@ func (b *batch) send(rec arrow.RecordBatch) error {
 }
 
 // track keeps the latest row per key: the highest cursor, ties and no cursor going to the later
-// arrival.
-func (b *batch) track() {
+// arrival; a tombstone wins over what arrived before it.
+func (b *batch) track(tombstone bool) {
 	var key strings.Builder
 	for _, i := range b.pkI {
 		writeKeyPart(&key, b.rb.cols[i].kind, b.rb.cur[i])
@@ -402,16 +406,28 @@ func (b *batch) track() {
 	if b.cursorI >= 0 {
 		cur = cursorValue(b.rb.cur[b.cursorI], b.inner)
 	}
+	if tombstone {
+		b.dupes = true // its own row is deleted with the others
+	}
 	w, ok := b.winners[k]
 	if !ok {
-		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID}
+		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID, deleted: tombstone}
 		return
 	}
 	b.dupes = true
-	if b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
-		w.cursor, w.rawID = cur, b.rb.rawID
+	if tombstone || b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
+		w.cursor, w.rawID, w.deleted = cur, b.rb.rawID, tombstone
 	}
 }
+
+// isTombstone reports a record whose _ab_cdc_deleted_at is set.
+func isTombstone(data []byte) bool {
+	v, ok := jsonscan.Member(data, cdcDeletedAt)
+	return ok && string(v) != "null"
+}
+
+// cdcDeletedAt marks the record of a deleted row in Airbyte's CDC convention.
+const cdcDeletedAt = "_ab_cdc_deleted_at"
 
 func writeKeyPart(sb *strings.Builder, k colKind, v value) {
 	var s string
