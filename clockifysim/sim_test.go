@@ -1046,3 +1046,13 @@ func TestEntriesAtOneInstant(t *testing.T) {
 		t.Errorf("the one-second window: %v", err)
 	}
 }
+
+func TestMinimumRequestsOfSomeStreams(t *testing.T) {
+	sim := New(Acceptance())
+	all := sim.MinimumRequests(5000)
+	te := sim.MinimumRequestsOf(5000, StreamTimeEntries)
+	parents := sim.MinimumRequestsOf(5000, StreamWorkspaceUsers)
+	if te <= parents || parents != 1+len(sim.WorkspaceIDs()) || te >= all {
+		t.Errorf("minimum of all %d, time entries (with parents) %d, members (with workspaces) %d", all, te, parents)
+	}
+}

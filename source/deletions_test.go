@@ -453,3 +453,54 @@ func TestSkewedMemberReadInParallel(t *testing.T) {
 		t.Errorf("%d time-entry requests, more than 3%% (+2) over the minimum %d", teReqs, teMin)
 	}
 }
+
+// TestLookbackStateSize measures the state of 1,000 members with a week of entries each (five a
+// day, Clockify ids, whole-second starts) after an incremental read: the ids the next read
+// compares with are what makes it grow.
+func TestLookbackStateSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 1,000 partitions")
+	}
+	const members, perDay = 1000, 5
+	n := int(3 * 365 * perDay) // the simulator spreads a member's entries over three years
+	users := make([]clockifysim.UserSpec, members)
+	for i := range users {
+		users[i] = clockifysim.UserSpec{TimeEntries: n}
+	}
+	cfg := clockifysim.Config{Seed: 3, Workspaces: []clockifysim.WorkspaceSpec{{Name: "Big team", Plan: clockifysim.PlanFree, Users: users}}}
+	s := startSim(t, cfg, nil)
+	// The generated entries end on 2026-01-01; from nine days before, a first read keeps a week.
+	conf := s.config(map[string]any{"start_date": "2025-12-23T00:00:00Z", "max_concurrency": 16})
+	res := readCmd(t, context.Background(), New(), conf, incrementalCatalog(t, nil), nil)
+	if res.code != 0 {
+		t.Fatalf("exit %d %+v", res.code, res.errors())
+	}
+	var final json.RawMessage
+	for _, st := range res.states() {
+		if st.Stream.Descriptor.Name == sTimeEntries {
+			final = st.Stream.StreamState
+		}
+	}
+	var st streamState
+	json.Unmarshal(final, &st)
+	kept := 0
+	for _, v := range st.Seen {
+		es, err := unpackSeen(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept += len(es)
+	}
+	noSeen := st
+	noSeen.Seen = nil
+	rest, _ := json.Marshal(noSeen)
+	t.Logf("state of %d members: %d bytes (%.0f per member); %d entries kept (%.1f per member), %.1f bytes each; without the ids %d bytes",
+		len(st.Cursors), len(final), float64(len(final))/float64(len(st.Cursors)), kept, float64(kept)/float64(len(st.Seen)),
+		float64(len(final)-len(rest))/float64(kept), len(rest))
+	if len(st.Seen) != members || kept < members*7*perDay*9/10 {
+		t.Fatalf("%d members with ids, %d entries kept; want %d members with a week each", len(st.Seen), kept, members)
+	}
+	if perEntry := float64(len(final)-len(rest)) / float64(kept); perEntry > 22 {
+		t.Errorf("%.1f bytes per kept entry; the packing should stay near 19", perEntry)
+	}
+}

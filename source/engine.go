@@ -996,6 +996,7 @@ type jobQueue struct {
 	outstanding int // queued or running
 	running     int
 	closed      bool
+	gen         int // counts pushes, wakes and finished jobs, so no wakeup is lost while splitting
 
 	split  func() *job
 	target func() int
@@ -1015,6 +1016,7 @@ func (q *jobQueue) push(j *job, high bool) {
 		q.low = append(q.low, j)
 	}
 	q.outstanding++
+	q.gen++
 	q.mu.Unlock()
 	q.cond.Signal()
 }
@@ -1045,6 +1047,7 @@ func (q *jobQueue) pop() *job {
 			return nil
 		}
 		if q.split != nil && q.running < q.target() {
+			gen := q.gen
 			q.mu.Unlock()
 			j := q.split()
 			q.mu.Lock()
@@ -1052,6 +1055,9 @@ func (q *jobQueue) pop() *job {
 				q.outstanding++
 				q.running++
 				return j
+			}
+			if q.gen != gen {
+				continue // a push or wake while splitting was unlocked: look again before waiting
 			}
 		}
 		q.cond.Wait()
@@ -1063,12 +1069,18 @@ func (q *jobQueue) done() {
 	q.mu.Lock()
 	q.outstanding--
 	q.running--
+	q.gen++
 	q.mu.Unlock()
 	q.cond.Broadcast()
 }
 
 // wake lets idle workers look for work to split again.
-func (q *jobQueue) wake() { q.cond.Broadcast() }
+func (q *jobQueue) wake() {
+	q.mu.Lock()
+	q.gen++
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
 
 func (q *jobQueue) close() {
 	q.mu.Lock()
