@@ -120,6 +120,13 @@ func run(ctx context.Context, bin, dir, preset, namespace string, fresh bool) er
 		logf("sync %d: first sync of %d streams", generation, len(configured.Streams))
 	}
 
+	var changes *entryChanges
+	if incremental {
+		if changes, err = changeEntries(ctx, simURL); err != nil {
+			return err
+		}
+		logf("between the syncs: deleted time entries %v, moved %s to %s", changes.deleted, changes.moved, changes.movedTo)
+	}
 	started := time.Now()
 	res, err := syncOnce(ctx, binPath("source-clockify"), binPath("destination-iceberg"), p, incremental, len(configured.Streams))
 	if err != nil {
@@ -140,6 +147,13 @@ func run(ctx context.Context, bin, dir, preset, namespace string, fresh bool) er
 	mismatches, err := report(ctx, p, namespace, configured, res, truth)
 	if err != nil {
 		return err
+	}
+	if changes != nil {
+		bad, err := checkChanges(ctx, p, namespace, changes)
+		if err != nil {
+			return err
+		}
+		mismatches += bad
 	}
 	total := int64(0)
 	for _, n := range res.records {
