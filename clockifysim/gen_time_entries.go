@@ -412,12 +412,9 @@ func (s *Server) deletionLog(w *workspace) *deletionList {
 func feedRoute(s *Server) resolver {
 	d := timeEntriesRow.Deletions
 	return func(r *http.Request) (func() (response, *apiError), *apiError) {
-		if r.Method != http.MethodGet {
-			return nil, errf(405, 3000, "Request method '%s' is not supported", r.Method)
-		}
-		w := s.wsByID[r.PathValue("workspaceId")]
-		if w == nil {
-			return nil, errf(403, 3000, "Access Denied")
+		w, aerr := s.getInWorkspace(r)
+		if aerr != nil {
+			return nil, aerr
 		}
 		if s.cfg.DeletedFeedStatus != 0 {
 			return nil, errf(s.cfg.DeletedFeedStatus, 3000, "This feature is not available on your plan (%s)", w.plan.SubscriptionType())
@@ -499,12 +496,9 @@ func feedRoute(s *Server) resolver {
 // an id that is not (or no longer) in the workspace.
 func singleEntryRoute(s *Server) resolver {
 	return func(r *http.Request) (func() (response, *apiError), *apiError) {
-		if r.Method != http.MethodGet {
-			return nil, errf(405, 3000, "Request method '%s' is not supported", r.Method)
-		}
-		w := s.wsByID[r.PathValue("workspaceId")]
-		if w == nil {
-			return nil, errf(403, 3000, "Access Denied")
+		w, aerr := s.getInWorkspace(r)
+		if aerr != nil {
+			return nil, aerr
 		}
 		return func() (response, *apiError) {
 			s.mu.RLock()

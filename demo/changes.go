@@ -90,14 +90,9 @@ func changeEntries(ctx context.Context, simURL string) (*entryChanges, error) {
 // checkChanges prints what the time_entries table holds of the changed entries and returns how
 // many are not as they should be (deleted ones gone, the moved one at its new start).
 func checkChanges(ctx context.Context, p paths, namespace string, ch *entryChanges) (int, error) {
-	raw, _ := os.ReadFile(p.dest)
-	settings, err := catalogs.ParseSettings(raw)
+	cat, err := openCatalog(ctx, p)
 	if err != nil {
 		return 0, err
-	}
-	cat, err := catalogs.Open(ctx, settings)
-	if err != nil {
-		return 0, fmt.Errorf("opening the catalog: %w", err)
 	}
 	defer catalogs.Close(cat)
 	tbl, err := cat.LoadTable(ctx, catalog.ToIdentifier(namespace, "time_entries"))
@@ -144,6 +139,20 @@ func checkChanges(ctx context.Context, p paths, namespace string, ch *entryChang
 	}
 	fmt.Printf("  moved %s to %s: %s\n", ch.moved, ch.movedTo, mark)
 	return bad, nil
+}
+
+// openCatalog opens the destination's catalog, as the destination's config names it.
+func openCatalog(ctx context.Context, p paths) (catalog.Catalog, error) {
+	raw, _ := os.ReadFile(p.dest)
+	settings, err := catalogs.ParseSettings(raw)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := catalogs.Open(ctx, settings)
+	if err != nil {
+		return nil, fmt.Errorf("opening the catalog: %w", err)
+	}
+	return cat, nil
 }
 
 func apiJSON(ctx context.Context, u string, v any) error {

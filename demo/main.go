@@ -469,14 +469,9 @@ func groundTruth(ctx context.Context, simURL string) (map[string]int64, error) {
 
 // report prints one row per table and returns how many differ from the ground truth.
 func report(ctx context.Context, p paths, namespace string, cc *airbyte.ConfiguredCatalog, res *syncResult, truth map[string]int64) (int, error) {
-	raw, _ := os.ReadFile(p.dest)
-	settings, err := catalogs.ParseSettings(raw)
+	cat, err := openCatalog(ctx, p)
 	if err != nil {
 		return 0, err
-	}
-	cat, err := catalogs.Open(ctx, settings)
-	if err != nil {
-		return 0, fmt.Errorf("opening the catalog: %w", err)
 	}
 	defer catalogs.Close(cat)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
