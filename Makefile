@@ -41,7 +41,7 @@ bench-quick: build
 # SIGKILL the destination at random moments of append, overwrite and dedup syncs, retry each one,
 # count rows lost and duplicated (goal: 0 and 0) and orphan files; also a section of make bench.
 faults: build
-	$(GO) run ./bench/faultbench -bin $(BIN) -trials 30
+	$(GO) run ./bench/faultbench -bin $(BIN) -trials 32
 
 clean:
 	rm -rf $(BIN) .demo

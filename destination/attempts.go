@@ -161,10 +161,7 @@ func (b *batch) trackID() {
 // without those rows. One snapshot, so readers of the branch never see a key twice.
 func (st *stream) stageOverInherited(ctx context.Context, b *batch, txn *table.Transaction, props iceberg.Properties) error {
 	name := strings.Join(st.ident, ".")
-	base := st.branchHead()
-	if base == nil {
-		base = st.mainHead()
-	}
+	base := st.stagingBase()
 	if len(b.ids) == 0 || base == nil {
 		return txn.AddDataFiles(ctx, b.files, props)
 	}
@@ -269,6 +266,18 @@ func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, ba
 		out = append(out, df)
 	}
 	return out, nil
+}
+
+// stagingBase is the snapshot the next commit of a truncating stream builds on: the branch head,
+// or main's head when the branch is still to fork from main (which holds this generation).
+func (st *stream) stagingBase() *table.Snapshot {
+	if head := st.branchHead(); head != nil {
+		return head
+	}
+	if st.inh != nil && st.inh.fromMain && !st.inh.restart {
+		return st.mainHead()
+	}
+	return nil
 }
 
 // committedOverInherited updates what the run inherits after the batch's commit succeeded.

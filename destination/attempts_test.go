@@ -117,6 +117,13 @@ func keyedCatalog(stream string, pk bool, gen int64) string {
 		stream, keyedSchema, extra, gen, gen, 100+gen)
 }
 
+// dedupRefreshCatalog is a truncating append_dedup stream (what the platform sends for
+// overwrite_dedup to a destination with refresh support).
+func dedupRefreshCatalog(stream string, gen int64) string {
+	return strings.Replace(keyedCatalog(stream, true, gen), `"destination_sync_mode":"overwrite"`,
+		`"destination_sync_mode":"append_dedup","primary_key":[["id"]]`, 1)
+}
+
 // cutAttempt runs generation 2's first attempt and stops it after cut records: by SIGKILL after
 // the destination echoed a state and received more records, or by ending the input there.
 // It returns the cursor of the last echoed state.
@@ -156,36 +163,45 @@ func cutAttempt(t *testing.T, h *harness, cc string, cut int, kill bool) int {
 }
 
 func TestRetriedRefreshHasOneRowPerRecordID(t *testing.T) {
-	for _, kill := range []bool{false, true} {
-		for _, resume := range []bool{true, false} {
-			cutBy := map[bool]string{false: "input ends", true: "kill -9"}[kill]
-			retry := map[bool]string{false: "re-send all", true: "resume"}[resume]
-			t.Run(cutBy+", "+retry, func(t *testing.T) {
-				h := newHarness(t)
-				h.cfg["flush_records"] = 30
-				gen1 := keyedCatalog("items", true, 1)
-				h.mustWrite(gen1, lines(refreshInput("items", 1, attemptRecords, "old", true)...))
-				gen2 := keyedCatalog("items", true, 2)
+	catalogs := map[string]func(string, int64) string{
+		"overwrite":       func(s string, gen int64) string { return keyedCatalog(s, true, gen) },
+		"overwrite+dedup": dedupRefreshCatalog,
+	}
+	for mode, catalogOf := range catalogs {
+		for _, kill := range []bool{false, true} {
+			for _, resume := range []bool{true, false} {
+				if mode != "overwrite" && !kill {
+					continue
+				}
+				cutBy := map[bool]string{false: "input ends", true: "kill -9"}[kill]
+				retry := map[bool]string{false: "re-send all", true: "resume"}[resume]
+				t.Run(mode+", "+cutBy+", "+retry, func(t *testing.T) {
+					h := newHarness(t)
+					h.cfg["flush_records"] = 30
+					gen1 := catalogOf("items", 1)
+					h.mustWrite(gen1, lines(refreshInput("items", 1, attemptRecords, "old", true)...))
+					gen2 := catalogOf("items", 2)
 
-				// 257 records: past several commits, between two states.
-				echoed := cutAttempt(t, h, gen2, 257, kill)
-				if echoed < 200 || echoed > 257 {
-					t.Fatalf("the cut attempt echoed states up to %d", echoed)
-				}
-				wantExactlyOnce(t, h, "items", attemptRecords, "1|old")
+					// 257 records: past several commits, between two states.
+					echoed := cutAttempt(t, h, gen2, 257, kill)
+					if echoed < 200 || echoed > 257 {
+						t.Fatalf("the cut attempt echoed states up to %d", echoed)
+					}
+					wantExactlyOnce(t, h, "items", attemptRecords, "1|old")
 
-				from := 1
-				if resume {
-					from = echoed + 1
-				}
-				p := h.start(t, gen2)
-				p.send(t, refreshInput("items", from, attemptRecords, "new", true)...)
-				if code, out := p.finish(t); code != 0 {
-					t.Fatalf("retry exit %d: %v", code, out)
-				}
-				wantExactlyOnce(t, h, "items", attemptRecords, "2|new")
-				assertNoDeleteFiles(t, h, "items")
-			})
+					from := 1
+					if resume {
+						from = echoed + 1
+					}
+					p := h.start(t, gen2)
+					p.send(t, refreshInput("items", from, attemptRecords, "new", true)...)
+					if code, out := p.finish(t); code != 0 {
+						t.Fatalf("retry exit %d: %v", code, out)
+					}
+					wantExactlyOnce(t, h, "items", attemptRecords, "2|new")
+					assertNoDeleteFiles(t, h, "items")
+				})
+			}
 		}
 	}
 }
@@ -232,11 +248,20 @@ func TestRetriedRefreshWithoutPrimaryKey(t *testing.T) {
 // The refresh of a stream completed (main replaced) but the attempt failed later, on another
 // stream; the retry of the same sync either skips the finished stream or sends it again.
 func TestRetryAfterCompletedRefreshOfTheSameSync(t *testing.T) {
-	for _, resend := range []bool{false, true} {
-		t.Run(map[bool]string{false: "stream skipped", true: "stream re-sent"}[resend], func(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		catalogOf func(string, int64) string
+		resend    bool
+	}{
+		{"stream skipped", func(s string, gen int64) string { return keyedCatalog(s, true, gen) }, false},
+		{"stream re-sent", func(s string, gen int64) string { return keyedCatalog(s, true, gen) }, true},
+		{"dedup, stream re-sent", dedupRefreshCatalog, true},
+	} {
+		resend := c.resend
+		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.mustWrite(keyedCatalog("items", true, 1), lines(refreshInput("items", 1, 50, "old", true)...))
-			gen2 := keyedCatalog("items", true, 2)
+			h.mustWrite(c.catalogOf("items", 1), lines(refreshInput("items", 1, 50, "old", true)...))
+			gen2 := c.catalogOf("items", 2)
 			h.mustWrite(gen2, lines(refreshInput("items", 1, 50, "new", true)...))
 			in := []string{statusLine("items", "STARTED"), state("items", 50, 50), complete("items")}
 			if resend {

@@ -33,7 +33,11 @@ func (st *stream) dedupe(ctx context.Context, b *batch, txn *table.Transaction, 
 		return fmt.Errorf("table %s: %w", name, err)
 	}
 	keep := map[string]bool{}
-	if head := st.branchHead(); head != nil {
+	head := st.branchHead()
+	if st.truncate {
+		head = st.stagingBase()
+	}
+	if head != nil {
 		fields := []string{colRawID}
 		for _, i := range b.pkI {
 			fields = append(fields, b.rb.cols[i].name)

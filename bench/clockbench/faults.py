@@ -1,5 +1,5 @@
 """Section "faults" (issue 14): bench/faultbench kills destination-iceberg with SIGKILL at random
-moments of append, overwrite and append_dedup syncs, retries each one (resume or re-send) and
+moments of append, overwrite, append_dedup and overwrite_dedup syncs, retries each one (resume or re-send) and
 counts rows lost, duplicated and stale, and the orphan files the kills left. `make faults` runs the
 same program on its own."""
 
@@ -12,11 +12,11 @@ import subprocess
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 ROOT = os.path.dirname(HERE)
 
-TRIALS = {"full": 30, "quick": 9}
+TRIALS = {"full": 32, "quick": 8}
 
 
 def run(bench) -> dict:
-    trials = TRIALS.get(bench.plan.name, 9)
+    trials = TRIALS.get(bench.plan.name, 8)
     out = os.path.join(bench.rundir("runs", "faults"), "faults.json")
     argv = ["go", "run", "./bench/faultbench", "-bin", bench.bin, "-trials", str(trials), "-json", out]
     p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)

@@ -1,11 +1,13 @@
 // Command faultbench kills destination-iceberg with SIGKILL at random moments of append,
-// overwrite (a refresh over an older generation) and append_dedup syncs, retries each sync the
+// overwrite (a refresh over an older generation), append_dedup and overwrite_dedup (a
+// deduplicated refresh, as the platform sends it: append_dedup with minimum_generation_id equal
+// to generation_id) syncs, retries each sync the
 // way a platform would (resuming from the last echoed state, or sending everything again), reads
 // the table back with iceberg-go and counts rows lost, rows duplicated, trials in which main
 // showed a partial refresh, and the files the killed runs left behind (orphans, which table
 // maintenance removes).
 //
-//	go run ./bench/faultbench -trials 30
+//	go run ./bench/faultbench -trials 32
 //
 // An append sync is always retried by resuming: sending an append stream again from the start is
 // a new full-refresh-append sync, which adds every row again by definition.
@@ -33,7 +35,7 @@ import (
 )
 
 func main() {
-	trials := flag.Int("trials", 30, "kill-and-retry trials (cycling through append, overwrite, append_dedup)")
+	trials := flag.Int("trials", 32, "kill-and-retry trials (cycling through append, overwrite, append_dedup, overwrite_dedup)")
 	records := flag.Int("records", 20000, "records per sync")
 	stateEvery := flag.Int("state-every", 500, "records between STATE messages")
 	flush := flag.Int("flush-records", 3000, "the destination's flush_records (commits per sync = records / this)")
@@ -105,8 +107,8 @@ func (r *runner) run(trials int, bin string, seed uint64, jsonOut string) error 
 	sum := summary{Seed: seed, Records: r.records, StateEvery: r.stateEvery, Flush: r.flush}
 	fmt.Printf("faultbench: %d trials, %d records per sync, a STATE every %d, flush_records %d, seed %d\n",
 		trials, r.records, r.stateEvery, r.flush, seed)
-	fmt.Printf("%-5s %-12s %-7s %8s %7s %5s %6s %5s %7s %8s\n", "trial", "mode", "retry", "killed@", "echoed", "lost", "dupes", "stale", "partial", "orphans")
-	modes := []string{"append", "overwrite", "append_dedup"}
+	fmt.Printf("%-5s %-15s %-7s %8s %7s %5s %6s %5s %7s %8s\n", "trial", "mode", "retry", "killed@", "echoed", "lost", "dupes", "stale", "partial", "orphans")
+	modes := []string{"append", "overwrite", "append_dedup", "overwrite_dedup"}
 	for i := 0; i < trials; i++ {
 		mode := modes[i%len(modes)]
 		retry := "resume"
@@ -121,7 +123,7 @@ func (r *runner) run(trials int, bin string, seed uint64, jsonOut string) error 
 		if t.Finished {
 			killed += "*"
 		}
-		fmt.Printf("%-5d %-12s %-7s %8s %7d %5d %6d %5d %7t %8d\n", i+1, mode, retry, killed, t.Echoed, t.Lost, t.Duplicated, t.Stale, t.PartialMain, t.Orphans)
+		fmt.Printf("%-5d %-15s %-7s %8s %7d %5d %6d %5d %7t %8d\n", i+1, mode, retry, killed, t.Echoed, t.Lost, t.Duplicated, t.Stale, t.PartialMain, t.Orphans)
 		sum.Trials = append(sum.Trials, t)
 		sum.Lost += t.Lost
 		sum.Duplicated += t.Duplicated
@@ -167,6 +169,8 @@ func (r *runner) syncFor(mode string) sync {
 		return sync{mode: "overwrite", gen: 2, truncate: true, ids: r.records}
 	case "append_dedup":
 		return sync{mode: "append_dedup", gen: 1, ids: r.records / 2}
+	case "overwrite_dedup":
+		return sync{mode: "append_dedup", gen: 2, truncate: true, ids: r.records / 2}
 	}
 	return sync{mode: "append", gen: 1, ids: r.records}
 }
@@ -216,7 +220,8 @@ func (r *runner) trial(i int, mode, retry string) (trial, error) {
 		return p, os.WriteFile(p, []byte(s.catalog(gen)), 0o600)
 	}
 	if s.truncate {
-		// The previous generation, complete: main must show it until the refresh completes.
+		// The previous generation, complete: main must show it until the refresh completes (for
+		// dedup, one row per id).
 		cat1, err := catalogFile(1)
 		if err != nil {
 			return t, err
@@ -241,7 +246,7 @@ func (r *runner) trial(i int, mode, retry string) (trial, error) {
 		if err != nil {
 			return t, err
 		}
-		t.PartialMain = len(rows) != r.records || countWhere(rows, func(x row) bool { return x.v != "old" || x.gen != 1 }) > 0
+		t.PartialMain = len(rows) != s.ids || countWhere(rows, func(x row) bool { return x.v != "old" || x.gen != 1 }) > 0
 	}
 	from := t.Echoed + 1
 	if retry == "re-send" {
@@ -271,7 +276,7 @@ func (r *runner) trial(i int, mode, retry string) (trial, error) {
 	// The surviving version: generation s.gen, value "new"; append_dedup keeps an id's latest
 	// record (the second occurrence, ts = id + ids).
 	t.Stale = countWhere(rows, func(x row) bool {
-		return x.v != "new" || x.gen != s.gen || (s.mode == "append_dedup" && x.ts != x.id+int64(s.ids))
+		return x.v != "new" || x.gen != s.gen || (s.ids < r.records && x.ts != x.id+int64(s.ids))
 	})
 	t.Orphans, t.OrphanBytes, err = orphans(cfgJSON)
 	return t, err
