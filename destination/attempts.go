@@ -252,7 +252,7 @@ func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, ba
 	if err != nil {
 		return nil, err
 	}
-	scan := staged.Scan(table.WithSnapshotID(base.SnapshotID),
+	scan := st.tbl.Scan(table.WithSnapshotID(base.SnapshotID),
 		table.WithRowFilter(iceberg.NotIn(iceberg.Reference(colRawID), ids...)))
 	sc, recs, err := scan.ReadTasks(ctx, []table.FileScanTask{task})
 	if err != nil {

@@ -169,12 +169,13 @@ func TestRetriedRefreshHasOneRowPerRecordID(t *testing.T) {
 	}
 	for mode, catalogOf := range catalogs {
 		for _, kill := range []bool{false, true} {
-			for _, resume := range []bool{true, false} {
+			// A retry resumes after the last echoed state, or a few records before it (as sources
+			// that re-read their last page do), or sends everything again.
+			for _, retry := range []string{"resume", "resume with overlap", "re-send all"} {
 				if mode != "overwrite" && !kill {
 					continue
 				}
 				cutBy := map[bool]string{false: "input ends", true: "kill -9"}[kill]
-				retry := map[bool]string{false: "re-send all", true: "resume"}[resume]
 				t.Run(mode+", "+cutBy+", "+retry, func(t *testing.T) {
 					h := newHarness(t)
 					h.cfg["flush_records"] = 30
@@ -189,10 +190,7 @@ func TestRetriedRefreshHasOneRowPerRecordID(t *testing.T) {
 					}
 					wantExactlyOnce(t, h, "items", attemptRecords, "1|old")
 
-					from := 1
-					if resume {
-						from = echoed + 1
-					}
+					from := map[string]int{"resume": echoed + 1, "resume with overlap": echoed - 14, "re-send all": 1}[retry]
 					p := h.start(t, gen2)
 					p.send(t, refreshInput("items", from, attemptRecords, "new", true)...)
 					if code, out := p.finish(t); code != 0 {
@@ -302,5 +300,32 @@ func TestIncompleteStreamCommitsOnlyEchoedRows(t *testing.T) {
 	wantExactlyOnce(t, h, "items", 120, "1|v")
 	if got := slices.Sorted(maps.Keys(ids)); len(got) > 0 && got[len(got)-1] != echoed {
 		t.Errorf("committed ids end at %d, the last echo at %d", got[len(got)-1], echoed)
+	}
+}
+
+// A retry whose schema gained a property rewrites inherited files (written with the older
+// schema) without the rows it replaces, next to rows that fill the new column.
+func TestRetriedRefreshWithNewColumn(t *testing.T) {
+	h := newHarness(t)
+	h.cfg["flush_records"] = 30
+	h.mustWrite(keyedCatalog("items", true, 1), lines(refreshInput("items", 1, 120, "old", true)...))
+	gen2 := keyedCatalog("items", true, 2)
+	out := h.mustWrite(gen2, lines(refreshInput("items", 1, 95, "new", false)...))
+	if c := lastEchoedCursor(t, out); c != 90 {
+		t.Fatalf("the cut attempt echoed up to %d", c)
+	}
+	wider := strings.Replace(gen2, `"v":{"type":"string"}`, `"v":{"type":"string"},"w":{"type":"string"}`, 1)
+	var in []string
+	for _, l := range refreshInput("items", 80, 120, "new", true) {
+		in = append(in, strings.Replace(l, `"v":"new"`, `"v":"new","w":"x"`, 1))
+	}
+	h.mustWrite(wider, lines(in...))
+	wantExactlyOnce(t, h, "items", 120, "2|new")
+	ws := map[string]int{}
+	for _, r := range h.rows("clockify", "items", "id") {
+		ws[r["w"]]++
+	}
+	if ws["x"] != 41 || ws["<null>"] != 79 {
+		t.Fatalf("column w: %v, want 41 x and 79 null", ws)
 	}
 }

@@ -503,6 +503,21 @@ func decimalOf(s string) (decimal, bool) {
 	return d, true
 }
 
+// significantDigits counts the digits of a JSON number's mantissa from its first non-zero one
+// (trailing zeros included): 0 for zero.
+func significantDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 'e' || c == 'E':
+			return n
+		case c >= '1' && c <= '9', c == '0' && n > 0:
+			n++
+		}
+	}
+	return n
+}
+
 // floatValue reads a JSON number into a double (or float). A value beyond the type's range is
 // out of range; one whose decimal digits the type cannot all hold is stored rounded, and said so.
 func floatValue(raw []byte, single bool) (float64, conversion) {
@@ -521,16 +536,16 @@ func floatValue(raw []byte, single bool) (float64, conversion) {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, nulledWrongType
 	}
-	d, ok := decimalOf(s)
-	if !ok {
-		return 0, nulledWrongType
-	}
 	tiny := math.SmallestNonzeroFloat64 * (1 << 52) // below this doubles lose digits
 	if single {
 		tiny = math.SmallestNonzeroFloat32 * (1 << 23)
 	}
-	if len(d.digits) <= exactDigits && (f == 0) == (d.digits == "") && math.Abs(f) >= tiny {
+	if n := significantDigits(s); n > 0 && n <= exactDigits && math.Abs(f) >= tiny {
 		return f, unchanged // at most exactDigits significant digits always round-trip
+	}
+	d, ok := decimalOf(s)
+	if !ok {
+		return 0, nulledWrongType
 	}
 	if back, _ := decimalOf(strconv.FormatFloat(f, 'g', -1, bits)); back != d {
 		return f, roundedToType
