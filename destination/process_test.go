@@ -2,7 +2,6 @@ package destination
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -217,20 +216,7 @@ func TestKilledBetweenRecordsEchoesOnlyCommittedStates(t *testing.T) {
 		rows = append(rows, n)
 	}
 	slices.Sort(rows)
-	maxEchoed := 0
-	for _, e := range echoed {
-		var m struct {
-			State struct {
-				Stream struct {
-					StreamState struct{ C int } `json:"stream_state"`
-				} `json:"stream"`
-			} `json:"state"`
-		}
-		if err := json.Unmarshal([]byte(e), &m); err != nil {
-			t.Fatal(err)
-		}
-		maxEchoed = max(maxEchoed, m.State.Stream.StreamState.C)
-	}
+	maxEchoed := lastEchoedCursor(t, echoed) // echoes come in the order of their states
 	if maxEchoed < 18 {
 		t.Fatalf("only states up to %d echoed", maxEchoed)
 	}
