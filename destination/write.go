@@ -84,10 +84,7 @@ func newSession(cfg *Config, cat catalog.Catalog, cc *airbyte.ConfiguredCatalog,
 	names := tableNames(cfg, cc)
 	for i := range cc.Streams {
 		cs := &cc.Streams[i]
-		ns := cfg.Namespace
-		if cs.Stream.Namespace != "" {
-			ns = safeName(cs.Stream.Namespace)
-		}
+		ns := namespaceOf(cfg, cs)
 		st, err := newStream(s, cs, ns, names[i])
 		if err != nil {
 			return nil, err
@@ -102,6 +99,15 @@ func newSession(cfg *Config, cat catalog.Catalog, cc *airbyte.ConfiguredCatalog,
 	return s, nil
 }
 
+// namespaceOf is the Iceberg namespace of a stream: its own (mapped like every name), else the
+// config's.
+func namespaceOf(cfg *Config, cs *airbyte.ConfiguredStream) string {
+	if cs.Stream.Namespace != "" {
+		return safeName(cs.Stream.Namespace)
+	}
+	return cfg.Namespace
+}
+
 // tableNames gives every configured stream its candidate table names: its safe name, unless
 // another stream of the catalog in the same namespace has (case-insensitively) the same one and
 // a better claim to it (its name is already safe, or it comes first), then the suffixed name.
@@ -109,11 +115,7 @@ func tableNames(cfg *Config, cc *airbyte.ConfiguredCatalog) [][]string {
 	out := make([][]string, len(cc.Streams))
 	taken := map[string]bool{}
 	key := func(i int, name string) string {
-		ns := cfg.Namespace
-		if n := cc.Streams[i].Stream.Namespace; n != "" {
-			ns = safeName(n)
-		}
-		return strings.ToLower(ns + "." + name)
+		return strings.ToLower(namespaceOf(cfg, &cc.Streams[i]) + "." + name)
 	}
 	for pass := 0; pass < 2; pass++ {
 		for i := range cc.Streams {
