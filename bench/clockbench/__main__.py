@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import analyze, peers, procs, report
+from . import analyze, faults, peers, procs, report
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -300,6 +300,9 @@ class Bench:
             "peak_rss_mib": tm["peak_rss_kib"] / 1024, "cpu_s": tm["user_s"] + tm["sys_s"],
         }
 
+    def faults(self) -> None:
+        self.results["sections"]["faults"] = faults.run(self)
+
     def scaling_limited(self) -> None:
         """Our source on time entries at 10 rps / 200 ms, at each size."""
         sec = {"sizes": {}}
@@ -371,7 +374,7 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "faults"]
 
 
 def main() -> int:
