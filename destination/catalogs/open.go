@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,12 +94,24 @@ func (s Settings) IOProps() iceberg.Properties {
 	case StorageGCS:
 		set(iceio.GCSJSONKey, st.ServiceAccountJSON)
 		set(iceio.GCSEndpoint, st.Endpoint)
+		if st.ServiceAccountJSON == "" && isLoopbackURL(st.Endpoint) {
+			// An emulator on this machine (fake-gcs-server) takes no credentials, and looking
+			// for application default credentials would fail or reach for a metadata server.
+			p[iceio.GCSNoAuth] = "true"
+		}
 	case StorageAzure:
 		host := ""
 		if u, err := url.Parse(s.Warehouse); err == nil {
 			host = u.Hostname()
 		}
-		set(iceio.ADLSEndpoint, st.Endpoint)
+		// The SDK wants the storage domain and the protocol apart: "http://127.0.0.1:10000"
+		// (Azurite) becomes domain 127.0.0.1:10000, protocol http, and account-in-path URLs.
+		if u, err := url.Parse(st.Endpoint); err == nil && u.Scheme != "" && u.Host != "" {
+			set(iceio.ADLSEndpoint, u.Host)
+			set(iceio.ADLSProtocol, strings.ToLower(u.Scheme))
+		} else {
+			set(iceio.ADLSEndpoint, st.Endpoint)
+		}
 		switch {
 		case st.AccountKey != "":
 			set(iceio.ADLSSharedKeyAccountName, orDefault(st.AccountName, accountFromHost(host)))
@@ -110,6 +123,20 @@ func (s Settings) IOProps() iceberg.Properties {
 		}
 	}
 	return p
+}
+
+// isLoopbackURL reports whether raw is an absolute URL whose host is on this machine.
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func accountFromHost(host string) string {

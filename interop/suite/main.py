@@ -31,6 +31,7 @@ PARTS = [
     ("p4_rest", "4 Iceberg REST catalog (Apache fixture jar)"),
     ("p5_s3_glue", "5 S3 and Glue on moto server"),
     ("p6_postgres", "6 PostgreSQL SQL catalog, two concurrent destination processes"),
+    ("p8_gcs_azure", "8 GCS (fake-gcs-server) and Azure (Azurite) storage, SAS token"),
 ]
 
 
