@@ -178,13 +178,17 @@ func openSQL(ctx context.Context, n Settings) (catalog.Catalog, error) {
 	if where == "" {
 		where = redactURL(t.dsn)
 	}
+	connect := ConnectTimeout
+	if t.dialect == dialectPostgres {
+		t.dsn, connect = withConnectTimeout(t.dsn)
+	}
 	db, err := sql.Open(t.driver, t.dsn)
 	if err != nil {
 		return nil, n.wrapf(err, "opening the %s catalog database %s", t.dialect, where)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, n.wrapf(err, "connecting to the %s catalog database %s", t.dialect, where)
+		return nil, n.wrapf(explainTimeout(err, "the server", connect), "connecting to the %s catalog database %s", t.dialect, where)
 	}
 	cat, err := sqlcat.NewCatalog(n.Catalog.Name, db, t.dialect, n.SQLProps())
 	if err != nil {
@@ -197,9 +201,13 @@ func openSQL(ctx context.Context, n Settings) (catalog.Catalog, error) {
 // restOptions returns the iceberg-go REST options for the settings (also used by tests).
 func (s Settings) restOptions(ctx context.Context) ([]rest.Option, error) {
 	c := s.Catalog
-	var opts []rest.Option
+	opts := []rest.Option{rest.WithCustomTransport(restTransport())}
 	if c.Credential != "" {
-		opts = append(opts, rest.WithCredential(c.Credential))
+		tokenURL := c.OAuth2ServerURI
+		if tokenURL == "" {
+			tokenURL = strings.TrimRight(c.URI, "/") + "/v1/oauth/tokens"
+		}
+		opts = append(opts, rest.WithAuthManager(newOAuthManager(c.Credential, tokenURL, c.Scope)))
 	}
 	if c.Token != "" {
 		opts = append(opts, rest.WithOAuthToken(c.Token))
@@ -245,7 +253,7 @@ func openREST(ctx context.Context, n Settings) (catalog.Catalog, error) {
 	}
 	cat, err := rest.NewCatalog(ctx, n.Catalog.Name, n.Catalog.URI, opts...)
 	if err != nil {
-		return nil, n.wrapf(err, "connecting to the rest catalog at %s", redactURL(n.Catalog.URI))
+		return nil, n.wrapf(explainTimeout(err, "the server", ConnectTimeout), "connecting to the rest catalog at %s", redactURL(n.Catalog.URI))
 	}
 	return cat, nil
 }
