@@ -147,6 +147,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 	if e.stateEvery == 0 {
 		e.stateEvery = stateEvery
 	}
+	if msg := foreignState(state); msg != "" {
+		out.Log(airbyte.LogWarn, "%s", msg)
+	}
 	for i := range cat.Streams {
 		cs := &cat.Streams[i]
 		d, ok := streamByName[cs.Stream.Name]
