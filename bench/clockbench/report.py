@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from . import adversarial  # noqa: E402
+
 LABEL = {
     "ours": "clockberg source-clockify",
     "ours_all17": "clockberg source-clockify, all 17 streams",
@@ -562,7 +564,7 @@ def write(res: dict, md_path: str, plots: str) -> None:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none
             r.p(f"**Report error in {fn.__name__}:** `{type(e).__name__}: {e}`\n")
-    body = r.lines[body_start:]
+    body = r.lines[body_start:] + adversarial.render(res)
     m = res.get("machine", {})
     head = [
         "# Benchmarks",
