@@ -89,6 +89,15 @@ func secretForms(s string) []string {
 		}
 	}
 	add(s)
+	// A credential "client_id:client_secret" is secret as a whole, so each half is too (an OAuth
+	// token request sends them as separate form fields).
+	if id, secret, ok := strings.Cut(s, ":"); ok && !strings.ContainsAny(s, "=;/@ ") && !strings.Contains(secret, ":") {
+		for _, part := range []string{id, secret} {
+			if len(part) >= minStandalone {
+				add(part)
+			}
+		}
+	}
 	q := strings.TrimPrefix(strings.TrimSpace(s), "?")
 	if strings.Contains(q, "=") && !strings.ContainsAny(q, " \t\n\"{}") {
 		if vals, err := url.ParseQuery(q); err == nil && len(vals) > 0 {
