@@ -96,23 +96,22 @@ func mustJSON(t *testing.T, s string) string {
 // status message, a LOG, a TRACE, stderr and a library log line.
 type sasSource struct{ fakeSource }
 
-func (sasSource) Check(_ context.Context, cfg json.RawMessage) (*ConnectionStatus, error) {
+// reorderedURL is a blob URL carrying the config's SAS token as an SDK re-encodes it.
+func reorderedURL(cfg json.RawMessage) string {
 	var c struct {
 		Token string `json:"api_key"`
 	}
 	json.Unmarshal(cfg, &c)
 	v, _ := url.ParseQuery(c.Token)
-	u := "https://acct.blob.core.windows.net/c/x?" + v.Encode()
-	return Failed("PUT " + u + ": AuthorizationFailure"), nil
+	return "https://acct.blob.core.windows.net/c/x?" + v.Encode()
+}
+
+func (sasSource) Check(_ context.Context, cfg json.RawMessage) (*ConnectionStatus, error) {
+	return Failed("PUT " + reorderedURL(cfg) + ": AuthorizationFailure"), nil
 }
 
 func (sasSource) Discover(_ context.Context, cfg json.RawMessage) (*Catalog, error) {
-	var c struct {
-		Token string `json:"api_key"`
-	}
-	json.Unmarshal(cfg, &c)
-	v, _ := url.ParseQuery(c.Token)
-	u := "https://acct.blob.core.windows.net/c/x?" + v.Encode()
+	u := reorderedURL(cfg)
 	log.Printf("retrying request %s", u) // what an SDK's retry logger does
 	return nil, fmt.Errorf("GET %s: 403", u)
 }

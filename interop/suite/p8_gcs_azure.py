@@ -4,13 +4,15 @@ destination writes the demo sync to a gs:// warehouse and to an abfss:// warehou
 by a SAS token (the path of issue 14's leaked signature), both through an embedded SQLite catalog.
 PyIceberg reads every table back through the same emulators (GCS: PyArrow's GcsFileSystem; Azure:
 the fsspec reader, adlfs, with the SAS token) and DuckDB queries PyIceberg's Arrow, every row
-compared with the emitted records. `check` with a SAS token whose signature is wrong must say
-FAILED, and no byte it or the write printed, nor any file in the catalog, may hold a parameter of
-the SAS token in any encoding.
+compared with the emitted records; Apache Iceberg Java (GCSFileIO, ADLSFileIO with the SAS token)
+plans every table from its manifests. `check` with a SAS token whose signature is wrong must say
+FAILED, and no byte it or the write printed, nor the catalog file or any metadata blob, may hold a
+parameter of the SAS token in any encoding.
 
-Not reachable here: PyArrow's own AzureFileSystem (PyIceberg hands it container@account paths, and
-with a SAS token and a custom authority it puts the token into the request path) and Iceberg Java's
-ADLSFileIO (the Data Lake API, which Azurite does not implement)."""
+Not reachable here: PyArrow's own AzureFileSystem, which PyIceberg picks when asked for PyArrow IO
+(PyIceberg 0.12 hands it container@account.dfs.core.windows.net/... paths, which it takes for a
+container name, and with a SAS token and a custom blob authority PyArrow 21 puts the token into the
+request path: Azurite answers 400 OutOfRangeInput)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import json
 import urllib.parse
 import urllib.request
 
-from harness import SABOTAGE, WORK, Checks, binary, dest_write, first_data_file, say, verify_sync, write_json
+from harness import SABOTAGE, WORK, Checks, binary, dest_write, first_data_file, java_check, say, verify_sync, write_json
 from harness import run as run_process
 import shared
 
@@ -63,6 +65,17 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
         return r.read()
 
 
+def read_back(chk: Checks, d, cat, ns: str, label: str, catalog_db, warehouse: str, java_io: dict) -> None:
+    """PyIceberg (and DuckDB on its Arrow) compare every row; Iceberg Java plans every table through
+    the same SQLite catalog with the given FileIO properties."""
+    verify_sync(chk, cat, ns, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
+                d.truth, label=f"{label}: ", truth_ids=d.truth_ids)
+    if not SABOTAGE:
+        java_check(chk, label, ns, dict(java_io, name="airbyte", uri=f"jdbc:sqlite:file:{catalog_db}", warehouse=warehouse,
+                                        **{"catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog"}),
+                   {s["stream"]["name"]: d.truth[s["stream"]["name"]] for s in d.configured["streams"]})
+
+
 def run_gcs(chk: Checks, d) -> None:
     from pyiceberg.catalog.sql import SqlCatalog
 
@@ -89,8 +102,9 @@ def run_gcs(chk: Checks, d) -> None:
         http("DELETE", f"{ep}/storage/v1/b/{GCS_BUCKET}/o/{obj}")
         say(f"  self-test: deleted object {victim} of {ns}.tasks from fake-gcs-server")
         chk.sabotaged(f"gcs: {ns}.tasks: PyIceberg could not read")
-    verify_sync(chk, cat, ns, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
-                d.truth, label="gcs: ", truth_ids=d.truth_ids)
+    read_back(chk, d, cat, ns, "gcs", catalog_db, cfg["warehouse"], {
+        "io-impl": "org.apache.iceberg.gcp.gcs.GCSFileIO", "gcs.service.host": ep, "gcs.no-auth": "true",
+        "gcs.project-id": "clockberg"})
 
 
 def run_azure(chk: Checks, d) -> None:
@@ -159,8 +173,10 @@ def run_azure(chk: Checks, d) -> None:
         http("DELETE", f"{ep}/{AZ_ACCOUNT}/{AZ_CONTAINER}/{urllib.parse.quote(blob)}?{sas}", headers={"x-ms-version": AZ_VERSION})
         say(f"  self-test: deleted blob {victim} of {ns}.tasks from Azurite")
         chk.sabotaged(f"azure: {ns}.tasks: PyIceberg could not read")
-    verify_sync(chk, cat, ns, d.configured, {k: [dict(r, _gen=1) for r in v] for k, v in d.read.records.items()},
-                d.truth, label="azure: ", truth_ids=d.truth_ids)
+    read_back(chk, d, cat, ns, "azure", catalog_db, warehouse, {
+        "io-impl": "org.apache.iceberg.azure.adlsv2.ADLSFileIO",
+        f"adls.connection-string.{AZ_ACCOUNT}.dfs.core.windows.net": f"{ep}/{AZ_ACCOUNT}",
+        f"adls.sas-token.{AZ_ACCOUNT}.dfs.core.windows.net": sas})
 
 
 def run(chk: Checks) -> None:
