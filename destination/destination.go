@@ -122,22 +122,35 @@ func (d *Destination) Write(ctx context.Context, config json.RawMessage, cc *air
 	return s.run(ctx, in)
 }
 
+// CheckTimeout bounds a whole check, well inside the 9 minutes the platform allows. Each catalog
+// request is bounded on its own too (catalogs.ConnectTimeout and AnswerTimeout), so a silent host
+// is named long before this.
+var CheckTimeout = 4 * time.Minute
+
 // Check creates a probe table, writes a row, reads it back and drops the table.
 func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airbyte.ConnectionStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
 	cfg, cat, err := d.open(ctx, config)
 	if err != nil {
-		return airbyte.Failed(err.Error()), nil
+		return airbyte.Failed(checkFailure(ctx, err)), nil
 	}
 	defer catalogs.Close(cat)
 	if err := probe(ctx, cfg, cat); err != nil {
-		return airbyte.Failed(fmt.Sprintf("%s: %v", cfg.Settings.Describe(), err)), nil
+		return airbyte.Failed(fmt.Sprintf("%s: %s", cfg.Settings.Describe(), checkFailure(ctx, err))), nil
 	}
 	return airbyte.Succeeded(""), nil
 }
 
+// checkFailure is the text of a failed check, saying so when the check ran out of time.
+func checkFailure(ctx context.Context, err error) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("the check did not finish within %s: %v", CheckTimeout, err)
+	}
+	return err.Error()
+}
+
 func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
 	ns := table.Identifier{cfg.Namespace}
 	ok, err := cat.CheckNamespaceExists(ctx, ns)
 	if err != nil {

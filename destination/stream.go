@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/destination/catalogs"
 )
 
 // stagingPrefix names the branches a truncating stream commits to until it completes.
@@ -115,6 +116,9 @@ func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string, names
 	}
 	st := &stream{s: s, cfg: cs, desc: d, props: props, gen: cs.Generation(), branch: table.MainBranch, names: names}
 	st.ident = table.Identifier{namespace, names[0]}
+	if err := catalogs.CheckIdentifier(st.ident); err != nil {
+		return nil, airbyte.ConfigErrorf("stream %s: %v", d, err).WithStream(d)
+	}
 	st.truncate = cs.Truncates()
 	switch cs.DestinationSyncMode {
 	case airbyte.Append, airbyte.Overwrite, "":

@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import analyze, faults, peers, procs, report
+from . import adversarial, analyze, faults, peers, procs, report
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -321,6 +321,9 @@ class Bench:
         self.results["sections"]["scaling_limited"] = sec
 
 
+Bench.adversarial_source = adversarial.run
+
+
 def table_rows(warehouse: str, table: str):
     """total-records of the current snapshot, read from the newest metadata JSON of the table."""
     metas = glob.glob(os.path.join(warehouse, "**", table, "metadata", "*.metadata.json"), recursive=True)
@@ -374,7 +377,7 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "faults"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "faults", "adversarial_source"]
 
 
 def main() -> int:

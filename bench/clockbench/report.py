@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from . import faults  # noqa: E402
+from . import adversarial  # noqa: E402
 
 LABEL = {
     "ours": "clockberg source-clockify",
@@ -567,7 +568,7 @@ def write(res: dict, md_path: str, plots: str) -> None:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none
             r.p(f"**Report error in {fn.__name__}:** `{type(e).__name__}: {e}`\n")
-    body = r.lines[body_start:]
+    body = r.lines[body_start:] + adversarial.render(res)
     m = res.get("machine", {})
     head = [
         "# Benchmarks",
