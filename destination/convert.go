@@ -1,7 +1,9 @@
 package destination
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +73,9 @@ type rowBuilder struct {
 	bytes   int64
 	metaBuf []byte
 	rawID   string
+	// random feeds the raw ids: a buffered crypto/rand reader of its own, so a row costs no
+	// system call and no process-wide setting (uuid.EnableRandPool) is needed.
+	random *bufio.Reader
 }
 
 func kindOf(t iceberg.Type, doc string) colKind {
@@ -103,7 +108,7 @@ func kindOf(t iceberg.Type, doc string) colKind {
 // newRowBuilder prepares conversion into sch. tracked names the properties (primary key, cursor)
 // whose converted values are kept for comparisons.
 func newRowBuilder(sch *iceberg.Schema, asc *arrow.Schema, tracked []string, syncID *int64, gen int64) (*rowBuilder, error) {
-	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen}
+	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen, random: bufio.NewReaderSize(rand.Reader, 16*256)}
 	b.meta = [4]int{-1, -1, -1, -1}
 	for i, f := range sch.Fields() {
 		switch f.Name {
@@ -176,6 +181,10 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			return fmt.Errorf("primary key field %q: value %s does not fit type %s", c.prop, truncate(b.raw[i]), kindName(c.kind))
 		}
 	}
+	id, err := uuid.NewRandomFromReader(b.random)
+	if err != nil {
+		return fmt.Errorf("generating a raw id: %w", err)
+	}
 	var changes []airbyte.Change
 	for i := range b.cols {
 		c := &b.cols[i]
@@ -183,7 +192,6 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			changes = append(changes, ch.record(c.prop))
 		}
 	}
-	id := uuid.New()
 	b.rawID = id.String()
 	b.rb.Field(b.meta[0]).(*array.StringBuilder).Append(b.rawID)
 	b.rb.Field(b.meta[1]).(*array.TimestampBuilder).Append(arrow.Timestamp(emittedAt * 1000))
