@@ -392,6 +392,7 @@ func (s *session) finish(ctx context.Context) error {
 		s.out.Log(airbyte.LogInfo, "table %s: metadata %s, %s rows, %d rows written in this sync",
 			strings.Join(st.ident, "."), st.tbl.MetadataLocation(), rows, st.committed)
 	}
+	s.out.SetFigures(tableFigures(s.streams))
 	snowflake.LogAfterSync(s.out, s.cfg.Settings, touched, snowflake.Options{})
 	return nil
 }

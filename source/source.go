@@ -197,6 +197,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		return err
 	}
 	e.c = c
+	out.SetFigures(requestFigures(c, time.Now()))
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	defer e.cancel()
 	out.Log(airbyte.LogInfo, "source-clockify read: %s; %d stream(s)", cfg, len(cat.Streams))
