@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Position returns the 1-based line and column of byte offset off in b.
@@ -26,13 +27,19 @@ func DescribeJSONError(data []byte, err error) error {
 	switch {
 	case errors.As(err, &se):
 		// The offset is just past the offending byte; point at the byte itself.
-		line, col := Position(data, max(se.Offset-1, 0))
-		if se.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
-			return fmt.Errorf("line %d, column %d: %v (is the text cut short?)", line, col, se)
+		at := max(se.Offset-1, 0)
+		line, col := Position(data, at)
+		hint := ""
+		before := bytes.TrimRight(data[:min(at, int64(len(data)))], " \t\r\n")
+		switch {
+		case strings.Contains(se.Error(), "unexpected end"):
+			hint = " (is the text cut short?)"
+		case at < int64(len(data)) && (data[at] == '}' || data[at] == ']') && bytes.HasSuffix(before, []byte(",")):
+			hint = " (JSON allows no comma before a closing bracket)"
 		}
-		return fmt.Errorf("line %d, column %d: %v", line, col, se)
+		return fmt.Errorf("line %d, column %d: %v%s", line, col, se, hint)
 	case errors.As(err, &te):
-		line, col := Position(data, te.Offset)
+		line, col := Position(data, max(te.Offset-1, 0)) // the offset is just past the value
 		where := te.Field
 		if where == "" {
 			where = "the top level"

@@ -47,7 +47,8 @@ func (w *Writer) SetFigures(fn func() Figures) {
 type watcher struct {
 	prog, cmd string
 	stderr    io.Writer
-	human     bool
+	human     bool // mirror warnings and errors on stderr
+	progress  bool // progress lines and the summary
 	every     time.Duration
 	states    *stateFile
 	figures   atomic.Pointer[func() Figures]
@@ -76,8 +77,8 @@ type streamTally struct {
 	lastEcho     time.Duration
 }
 
-func newWatcher(prog, cmd string, cat *ConfiguredCatalog, stderr io.Writer, human bool, every time.Duration, states *stateFile) *watcher {
-	w := &watcher{prog: prog, cmd: cmd, stderr: stderr, human: human, every: every, states: states,
+func newWatcher(prog, cmd string, cat *ConfiguredCatalog, stderr io.Writer, human, progress bool, every time.Duration, states *stateFile) *watcher {
+	w := &watcher{prog: prog, cmd: cmd, stderr: stderr, human: human, progress: progress, every: every, states: states,
 		p: message.NewPrinter(language.English), started: time.Now(), byDesc: map[StreamDescriptor]*streamTally{}, done: make(chan struct{})}
 	for i := range cat.Streams {
 		d := cat.Streams[i].Stream.Descriptor()
@@ -193,7 +194,7 @@ func (w *watcher) println(s string) {
 }
 
 func (w *watcher) start() {
-	if !w.human {
+	if !w.progress {
 		return
 	}
 	w.wg.Add(1)
@@ -214,7 +215,7 @@ func (w *watcher) start() {
 
 // stop ends the progress lines and prints the summary.
 func (w *watcher) stop() {
-	if !w.human {
+	if !w.progress {
 		return
 	}
 	close(w.done)
@@ -331,30 +332,39 @@ func seconds(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// TextTable aligns rows in columns: the first left-aligned, the others right-aligned (they
-// hold numbers), each line starting with indent.
+// TextTable aligns rows in columns, the first row being the header: columns of numbers (every
+// cell below the header a number or "-") are right-aligned, the others left-aligned. Each line
+// starts with indent.
 func TextTable(rows [][]string, indent string) string {
 	var widths []int
-	for _, r := range rows {
-		for i, c := range r {
-			if i >= len(widths) {
+	numeric := []bool{}
+	for i, r := range rows {
+		for j, c := range r {
+			if j >= len(widths) {
 				widths = append(widths, 0)
+				numeric = append(numeric, true)
 			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[j] = max(widths[j], utf8.RuneCountInString(c))
+			if i > 0 && c != "" && c != "-" && !(c[0] >= '0' && c[0] <= '9') {
+				numeric[j] = false
+			}
 		}
 	}
 	var b strings.Builder
 	for _, r := range rows {
-		b.WriteString(indent)
-		for i, c := range r {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-			if i == 0 {
-				b.WriteString(c + pad)
+		line := indent
+		for j, c := range r {
+			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(c))
+			if j > 0 {
+				line += "  "
+			}
+			if numeric[j] {
+				line += pad + c
 			} else {
-				b.WriteString("  " + pad + c)
+				line += c + pad
 			}
 		}
-		b.WriteString("\n")
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	return b.String()
 }

@@ -178,7 +178,8 @@ type run struct {
 	red      *Redactor
 	stderr   io.Writer
 	spec     *Spec
-	human    bool     // progress, summaries and warnings for people on stderr
+	human    bool     // warnings and errors for people on stderr (off inside the platform)
+	progress bool     // progress lines and summaries on stderr too (human and not --quiet)
 	warnings []string // about the config, for check's status message
 }
 
@@ -331,7 +332,7 @@ func (r *run) status(st *ConnectionStatus) int {
 	}
 	st = &ConnectionStatus{Status: st.Status, Message: r.red.String(msg)}
 	r.out.Send(&Message{Type: TypeConnectionStatus, ConnectionStatus: st})
-	if r.human {
+	if r.progress {
 		line := string(st.Status)
 		if st.Message != "" {
 			line += ": " + st.Message
@@ -435,7 +436,8 @@ func (p *Program) runProtocol(ctx context.Context, pc protocolCommand, args []st
 		return p.badCommandLine(stdout, stderr, fmt.Errorf("%v (run `%s help %s` for its flags)", err, p.Name, pc.name))
 	}
 	r := newRun(p.Name, stdout, stderr, p.spec())
-	r.human = !a.Quiet && os.Getenv("WORKER_JOB_ID") == ""
+	r.human = os.Getenv("WORKER_JOB_ID") == ""
+	r.progress = r.human && !a.Quiet
 	defer func() { code = r.finish(code) }()
 	defer r.guard(&code)
 	switch pc.name {
@@ -491,7 +493,7 @@ func (r *run) sync(a *Args, stdin io.Reader, fn func(json.RawMessage, *Configure
 			return r.fail(err)
 		}
 	}
-	w := newWatcher(r.prog, a.Command, cat, r.stderr, r.human, a.ProgressInterval, sf)
+	w := newWatcher(r.prog, a.Command, cat, r.stderr, r.human, r.progress, a.ProgressInterval, sf)
 	r.out.watch = w
 	var in io.Reader
 	if stdin != nil {

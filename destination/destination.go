@@ -33,6 +33,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -80,6 +82,9 @@ func (d *Destination) open(ctx context.Context, raw json.RawMessage) (*Config, c
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkWritable(cfg.Settings); err != nil {
+		return nil, nil, err
+	}
 	cat, err := d.OpenCatalog(ctx, cfg)
 	if err != nil {
 		return nil, nil, airbyte.ConfigErrorf("opening the catalog (%s): %v", cfg.Settings.Describe(), err)
@@ -107,8 +112,15 @@ func (d *Destination) Write(ctx context.Context, config json.RawMessage, cc *air
 	return s.run(ctx, in)
 }
 
-// Check creates a probe table, writes a row, reads it back and drops the table.
+// Check creates a probe table, writes a row, reads it back and drops the table, leaving the
+// catalog and the warehouse as they were. A local warehouse or SQLite catalog that does not
+// exist yet is not created: check then proves that the first write can create it.
 func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airbyte.ConnectionStatus, error) {
+	if cfg, err := parseConfig(config); err == nil {
+		if st := checkUnborn(cfg); st != nil {
+			return st, nil
+		}
+	}
 	cfg, cat, err := d.open(ctx, config)
 	if err != nil {
 		return airbyte.Failed(err.Error()), nil
@@ -132,6 +144,14 @@ func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
 		if err := cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
 			return fmt.Errorf("creating namespace %q: %w", cfg.Namespace, err)
 		}
+		// Leave no namespace behind (and, on a local warehouse, no empty folder).
+		defer func() {
+			if cat.DropNamespace(ctx, ns) == nil {
+				if dir, ok := localWarehouse(cfg.Settings); ok {
+					os.Remove(filepath.Join(dir, cfg.Namespace+".db"))
+				}
+			}
+		}()
 	}
 	ident := table.Identifier{cfg.Namespace, "_airbyte_check_" + uuid.NewString()[:8]}
 	sch := iceberg.NewSchema(0, iceberg.NestedField{ID: 1, Name: "probe", Type: iceberg.PrimitiveTypes.String, Required: true})
@@ -140,6 +160,11 @@ func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
 		return fmt.Errorf("creating probe table %s.%s: %w", ident[0], ident[1], err)
 	}
 	drop := func() error {
+		defer func() {
+			if dir, ok := catalogs.LocalPath(tbl.Location()); ok {
+				removeEmptyDirs(dir) // the purge removes the files, not their folders
+			}
+		}()
 		if p, ok := cat.(catalog.PurgeableTable); ok {
 			return p.PurgeTable(ctx, ident)
 		}
