@@ -108,17 +108,7 @@ func fieldRows(node map[string]any, prefix string) [][2]string {
 		if t, ok := prop["type"].(string); ok {
 			attrs = append(attrs, t)
 		}
-		if required[name] {
-			attrs = append(attrs, "required")
-		}
-		if prop["airbyte_secret"] == true {
-			attrs = append(attrs, "secret")
-		}
-		if d, ok := prop["default"]; ok {
-			j, _ := json.Marshal(d)
-			attrs = append(attrs, "default "+string(j))
-		}
-		text := strings.Join(attrs, ", ")
+		text := strings.Join(append(attrs, fieldAttrs(prop, required[name])...), ", ")
 		if s := strings.TrimSpace(str(prop["description"])); s != "" {
 			text += ". " + s
 		}
@@ -147,18 +137,7 @@ func variantRows(variants []any, name string) [][2]string {
 				label = fmt.Sprintf("%s.%s=%v", name, k, c)
 				continue
 			}
-			var attrs []string
-			if required[k] {
-				attrs = append(attrs, "required")
-			}
-			if p["airbyte_secret"] == true {
-				attrs = append(attrs, "secret")
-			}
-			if d, ok := p["default"]; ok {
-				j, _ := json.Marshal(d)
-				attrs = append(attrs, "default "+string(j))
-			}
-			if len(attrs) > 0 {
+			if attrs := fieldAttrs(p, required[k]); len(attrs) > 0 {
 				k += " (" + strings.Join(attrs, ", ") + ")"
 			}
 			fields = append(fields, k)
@@ -170,6 +149,22 @@ func variantRows(variants []any, name string) [][2]string {
 		rows = append(rows, [2]string{"  " + label, text})
 	}
 	return rows
+}
+
+// fieldAttrs says whether a field is required or secret and what its default is.
+func fieldAttrs(prop map[string]any, required bool) []string {
+	var attrs []string
+	if required {
+		attrs = append(attrs, "required")
+	}
+	if prop["airbyte_secret"] == true {
+		attrs = append(attrs, "secret")
+	}
+	if d, ok := prop["default"]; ok {
+		j, _ := json.Marshal(d)
+		attrs = append(attrs, "default "+string(j))
+	}
+	return attrs
 }
 
 // orderedKeys sorts properties by their "order", then by name.
