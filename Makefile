@@ -25,10 +25,10 @@ test:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# The main job: simulator → source-clockify read → destination-iceberg write on the embedded default.
+# The main job (DEMO_FLAGS: more flags for the demo, e.g. -fresh or -dir DIR): simulator → source-clockify read → destination-iceberg write on the embedded default.
 # The demo drives the binaries of `build` and compiles only itself (seconds).
 demo: build
-	$(GO) run ./demo -bin $(BIN)
+	$(GO) run ./demo -bin $(BIN) $(DEMO_FLAGS)
 
 # The source alone against the simulator: its protocol messages on stdout.
 read: build
