@@ -82,14 +82,19 @@ func (d *Destination) open(ctx context.Context, raw json.RawMessage) (*Config, c
 	if err != nil {
 		return nil, nil, err
 	}
+	cat, err := d.openConfig(ctx, cfg)
+	return cfg, cat, err
+}
+
+func (d *Destination) openConfig(ctx context.Context, cfg *Config) (catalog.Catalog, error) {
 	if err := checkWritable(cfg.Settings); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cat, err := d.OpenCatalog(ctx, cfg)
 	if err != nil {
-		return nil, nil, airbyte.ConfigErrorf("opening the catalog (%s): %v", cfg.Settings.Describe(), err)
+		return nil, airbyte.ConfigErrorf("opening the catalog (%s): %v", cfg.Settings.Describe(), err)
 	}
-	return cfg, cat, nil
+	return cat, nil
 }
 
 // Write stores the records of in and echoes states once their records are committed.
@@ -113,15 +118,20 @@ func (d *Destination) Write(ctx context.Context, config json.RawMessage, cc *air
 }
 
 // Check creates a probe table, writes a row, reads it back and drops the table, leaving the
-// catalog and the warehouse as they were. A local warehouse or SQLite catalog that does not
-// exist yet is not created: check then proves that the first write can create it.
+// catalog and the warehouse as they were. A local warehouse that does not exist yet is not
+// created: check then proves that the first write can create it. A SQLite catalog that does not
+// exist yet is not created either: the probe uses a temporary one.
 func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airbyte.ConnectionStatus, error) {
-	if cfg, err := parseConfig(config); err == nil {
-		if st := checkUnborn(cfg); st != nil {
-			return st, nil
-		}
+	cfg, err := parseConfig(config)
+	if err != nil {
+		return airbyte.Failed(err.Error()), nil
 	}
-	cfg, cat, err := d.open(ctx, config)
+	st, note, cleanup, err := prepareCheck(cfg)
+	defer cleanup()
+	if st != nil || err != nil {
+		return st, err
+	}
+	cat, err := d.openConfig(ctx, cfg)
 	if err != nil {
 		return airbyte.Failed(err.Error()), nil
 	}
@@ -129,7 +139,7 @@ func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airby
 	if err := probe(ctx, cfg, cat); err != nil {
 		return airbyte.Failed(fmt.Sprintf("%s: %v", cfg.Settings.Describe(), err)), nil
 	}
-	return airbyte.Succeeded(""), nil
+	return airbyte.Succeeded(note), nil
 }
 
 func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {

@@ -43,12 +43,15 @@ func localWarehouse(s catalogs.Settings) (string, bool) {
 	return catalogs.LocalPath(n.Warehouse)
 }
 
-// checkUnborn answers check for a config whose warehouse folder or SQLite catalog does not exist
-// yet, without creating them: opening the catalog would, and check must leave nothing behind. It
-// proves instead that the first write can create them (the nearest existing folder is writable).
-// It returns nil when everything exists, and check then runs its probe.
-func checkUnborn(cfg *Config) *airbyte.ConnectionStatus {
-	var missing []string
+// prepareCheck lets check run without creating anything the config names. A local warehouse
+// folder that does not exist yet cannot be probed without creating it: check then only proves that
+// the first write can create it (the nearest existing folder is writable), and st is that answer.
+// A SQLite catalog that does not exist yet is replaced, for the probe, by a temporary one in a
+// scratch folder (cfg is changed; cleanup removes the folder), after checking that its own
+// folder can be created; note says so, for the status message.
+func prepareCheck(cfg *Config) (st *airbyte.ConnectionStatus, note string, cleanup func(), err error) {
+	cleanup = func() {}
+	var notes []string
 	for _, t := range localTargets(cfg.Settings) {
 		if _, err := os.Stat(t.path); err == nil {
 			continue
@@ -59,17 +62,30 @@ func checkUnborn(cfg *Config) *airbyte.ConnectionStatus {
 		}
 		parent, err := nearestExisting(dir)
 		if err != nil {
-			return airbyte.Failed(fmt.Sprintf("%s %s does not exist and cannot be created: %v", t.what, t.path, err))
+			return airbyte.Failed(fmt.Sprintf("%s %s does not exist and cannot be created: %v", t.what, t.path, err)), "", cleanup, nil
 		}
 		if err := probeWritable(parent); err != nil {
-			return airbyte.Failed(fmt.Sprintf("%s %s does not exist and cannot be created in %s: %v", t.what, t.path, parent, err))
+			return airbyte.Failed(fmt.Sprintf("%s %s does not exist and cannot be created in %s: %v", t.what, t.path, parent, err)), "", cleanup, nil
 		}
-		missing = append(missing, fmt.Sprintf("%s %s does not exist yet; the first write creates it (%s is writable)", t.what, t.path, parent))
+		notes = append(notes, fmt.Sprintf("%s %s does not exist yet; the first write creates it (%s is writable)", t.what, t.path, parent))
+		if !t.file {
+			// Without the warehouse there is nothing to probe; the catalog is noted as well.
+			continue
+		}
+		if len(notes) > 1 {
+			break
+		}
+		scratch, err := os.MkdirTemp("", "clockberg-check-")
+		if err != nil {
+			return nil, "", cleanup, err
+		}
+		cfg.Settings.Catalog.URI = filepath.Join(scratch, catalogs.DefaultSQLiteFile)
+		return nil, notes[0] + "; the probe used a temporary catalog", func() { os.RemoveAll(scratch) }, nil
 	}
-	if len(missing) == 0 {
-		return nil
+	if len(notes) == 0 {
+		return nil, "", cleanup, nil
 	}
-	return airbyte.Succeeded(strings.Join(missing, "; ") + "; nothing was written")
+	return airbyte.Succeeded(strings.Join(notes, "; ") + "; nothing was written"), "", cleanup, nil
 }
 
 // checkWritable fails with "permission denied" when an existing local target cannot be written,

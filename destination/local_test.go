@@ -54,6 +54,17 @@ func TestCheckCreatesNothing(t *testing.T) {
 		t.Errorf("check created %v", entries)
 	}
 
+	// An empty warehouse folder stays empty: the probe writes through a temporary catalog.
+	empty := t.TempDir()
+	cfg, _ = json.Marshal(map[string]any{"warehouse": empty})
+	st, err = New().Check(ctx, cfg)
+	if err != nil || st.Status != airbyte.StatusSucceeded || !strings.Contains(st.Message, "the probe used a temporary catalog") {
+		t.Fatalf("check on an empty warehouse: %+v %v", st, err)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("check left %v in an empty warehouse", entries)
+	}
+
 	// An existing warehouse keeps exactly its files, even when check's namespace is new.
 	h := newHarness(t)
 	if _, err := h.write(appendCatalog, `{"type":"RECORD","record":{"stream":"users","data":{"id":1},"emitted_at":1}}`); err != nil {

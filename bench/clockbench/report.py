@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from . import coldbuild  # noqa: E402
+
 LABEL = {
     "ours": "clockberg source-clockify",
     "ours_all17": "clockberg source-clockify, all 17 streams",
@@ -557,7 +559,7 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.goals):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.goals, lambda: coldbuild.report(r)):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none
