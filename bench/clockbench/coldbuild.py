@@ -35,8 +35,10 @@ def report(r) -> None:
     r.p("`bash demo/coldbuild.sh`: scratch `GOCACHE` (and `GOMODCACHE` for the demo), so nothing is cached; "
         f"load average {sec['load_start']} at the start, {sec['load_end']} at the end, on {sec['nproc']} cores.\n",
         "| what | seconds |", "|---|---|",
-        f"| `make build`, empty build cache, modules cached ({sec.get('build_alone_packages')} packages compiled) | {sec['build_alone_s']} |",
-        f"| `make demo`, empty build and module caches (goal ≤ {GOAL_S} s on a quiet machine: {mark}) | {sec['demo_cold_s']} |",
+        f"| `make build`, empty build cache, modules cached ({sec.get('build_alone_packages')} packages compiled; "
+        f"{sec.get('build_alone_cpu_s')} CPU seconds) | {sec['build_alone_s']} |",
+        f"| `make demo`, empty build and module caches ({sec.get('demo_cold_cpu_s')} CPU seconds; goal ≤ {GOAL_S} s on a quiet "
+        f"machine: {mark}) | {sec['demo_cold_s']} |",
         f"| … of which the build, downloads included ({sec.get('demo_cold_packages')} packages compiled) | {sec.get('demo_cold_build_s')} |",
         f"| `make demo` again, warm caches (an incremental sync) | {sec['demo_warm_s']} |", "",
         f"Heavy packages (iceberg-go, Arrow, cloud SDKs) compiled again by the demo's `go run`: {sec['demo_run_heavy_packages']} "
