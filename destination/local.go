@@ -44,17 +44,24 @@ func localWarehouse(s catalogs.Settings) (string, bool) {
 }
 
 // prepareCheck lets check run without creating anything the config names. A local warehouse
-// folder that does not exist yet cannot be probed without creating it: check then only proves that
-// the first write can create it (the nearest existing folder is writable), and st is that answer.
-// A SQLite catalog that does not exist yet is replaced, for the probe, by a temporary one in a
-// scratch folder (cfg is changed; cleanup removes the folder), after checking that its own
-// folder can be created; note says so, for the status message.
+// folder of a SQL catalog that does not exist yet cannot be probed without creating it: check
+// then only proves that the first write can create it (the nearest existing folder is writable),
+// and st is that answer. A SQLite catalog that does not exist yet is replaced, for the probe, by a
+// temporary one in a scratch folder (cfg is changed; cleanup removes the folder), after checking
+// that its own folder can be created; note says so, for the status message.
 func prepareCheck(cfg *Config) (st *airbyte.ConnectionStatus, note string, cleanup func(), err error) {
 	cleanup = func() {}
 	var notes []string
+	n, err := cfg.Settings.Normalized()
+	if err != nil {
+		return nil, "", cleanup, nil // opening the catalog reports it
+	}
 	for _, t := range localTargets(cfg.Settings) {
 		if _, err := os.Stat(t.path); err == nil {
 			continue
+		}
+		if !t.file && n.Catalog.Type != catalogs.TypeSQL {
+			continue // a REST or Glue catalog must be reached; its probe may create the folder
 		}
 		dir := t.path
 		if t.file {
