@@ -16,7 +16,8 @@ import (
 // Writer is the only writer of a connector's stdout. It is safe for concurrent use: callers
 // serialize messages in their own goroutine and one goroutine owns the buffered output, so every
 // message is one whole line. It flushes after STATE, TRACE and CONTROL messages, whenever it runs out
-// of queued work, and on Flush and Close. LOG and TRACE text is passed through the Redactor.
+// of queued work, and on Flush and Close. LOG, TRACE and CONNECTION_STATUS messages are passed
+// through the Redactor (a nil one still masks credential patterns).
 type Writer struct {
 	red  *Redactor
 	ch   chan writeItem
@@ -25,6 +26,8 @@ type Writer struct {
 	mu     sync.RWMutex
 	closed bool
 	err    error // first write error, guarded by mu
+
+	watch *watcher // set by the runner before the connector runs; nil otherwise
 }
 
 type writeItem struct {
@@ -109,17 +112,26 @@ func (w *Writer) Send(m *Message) error {
 			t.Error = &e
 			m = &Message{Type: TypeTrace, Trace: &t}
 		}
+	case TypeConnectionStatus:
+		if m.ConnectionStatus != nil {
+			c := *m.ConnectionStatus
+			c.Message = w.red.String(c.Message)
+			m = &Message{Type: TypeConnectionStatus, ConnectionStatus: &c}
+		}
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("airbyte: encoding %s message: %w", m.Type, err)
 	}
-	if m.Type == TypeLog || m.Type == TypeTrace {
+	if m.Type == TypeLog || m.Type == TypeTrace || m.Type == TypeConnectionStatus {
 		// Catch secrets that reached other fields, e.g. a stream name built from config.
 		b = []byte(w.red.String(string(b)))
 	}
 	b = append(b, '\n')
 	flush := m.Type == TypeState || m.Type == TypeTrace || m.Type == TypeControl
+	if w.watch != nil {
+		w.watch.sent(m)
+	}
 	return w.enqueue(writeItem{line: b, flush: flush})
 }
 
@@ -128,7 +140,13 @@ func (w *Writer) Send(m *Message) error {
 func (w *Writer) SendRaw(line []byte) error {
 	b := make([]byte, 0, len(line)+1)
 	b = append(append(b, line...), '\n')
-	return w.enqueue(writeItem{line: b, flush: true})
+	if err := w.enqueue(writeItem{line: b, flush: true}); err != nil {
+		return err
+	}
+	if w.watch != nil {
+		return w.watch.echoed(line)
+	}
+	return nil
 }
 
 // Record writes a RECORD without going through encoding/json: data is copied as is (compacted if
@@ -136,6 +154,9 @@ func (w *Writer) SendRaw(line []byte) error {
 func (w *Writer) Record(stream, namespace string, data json.RawMessage, emittedAtMs int64) error {
 	if len(data) == 0 || data[0] != '{' {
 		return fmt.Errorf("airbyte: record of stream %q: data must be a JSON object", stream)
+	}
+	if w.watch != nil {
+		w.watch.record(stream, namespace)
 	}
 	bp := linePool.Get().(*[]byte)
 	b := (*bp)[:0]

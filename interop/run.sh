@@ -5,7 +5,7 @@
 # stops the services and ends with the line `N passed, N failed`; exit status 1 if any part failed.
 #
 #   interop/run.sh                 all parts
-#   interop/run.sh p1 p4           only these parts (p0..p6)
+#   interop/run.sh p1 p4           only these parts (p0..p8)
 #   interop/run.sh --self-test     every part breaks its own subject first (a data file removed,
 #                                  a message field's type changed, ...) and must FAIL; a part
 #                                  "passes" the self-test when it detected the sabotage
@@ -88,7 +88,8 @@ if [ -n "${INTEROP_PREBUILT_BIN:-}" ]; then
   export INTEROP_BIN="$INTEROP_PREBUILT_BIN"
 else
   log "building source-clockify, destination-iceberg, clockify-sim into $work/bin"
-  if ! (cd "$root" && go build -o "$work/bin/" ./cmd/...) >"$work/build.log" 2>&1; then
+  # Through the Makefile, so the build flags (and the Go build cache) are those of `make build`.
+  if ! make -s -C "$root" build BIN="$work/bin" >"$work/build.log" 2>&1; then
     cat "$work/build.log"
     log "go build failed"
     echo "0 passed, 1 failed"
@@ -186,6 +187,9 @@ else
   fi
 fi
 
+# shellcheck source=services-gcs-azure.sh
+. "$here/services-gcs-azure.sh"
+
 log "services up after $(($(date +%s) - t0)) s"
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -205,7 +209,7 @@ if [ "$rc" -ne 0 ] || [ ! -s "$results" ]; then
   failed=$((failed + 1))
 fi
 if [ "$failed" -gt 0 ] && [ "${INTEROP_KEEP:-0}" != 1 ]; then
-  for f in rest.log rest-s3.log moto.log pg/log; do
+  for f in rest.log rest-s3.log moto.log pg/log fake-gcs.log azurite.log; do
     [ -s "$work/$f" ] && { log "last lines of $f:"; tail -5 "$work/$f"; }
   done
 fi

@@ -12,3 +12,8 @@ rest_fixture_jar() {
   local repo="${MAVEN_LOCAL_REPO:-$HOME/.m2/repository}"
   echo "$repo/org/apache/iceberg/iceberg-open-api/${REST_FIXTURE_VERSION}/iceberg-open-api-${REST_FIXTURE_VERSION}.jar"
 }
+
+# Storage emulators of part 8 (setup-gcs-azure.sh installs them into interop/.tools).
+# Azurite 3.36 and later ask for Node >= 21; 3.35.0 runs on Debian's Node 20.
+FAKE_GCS_SERVER_VERSION=v1.56.1
+AZURITE_VERSION=3.35.0

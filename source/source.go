@@ -66,7 +66,12 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 		case errors.As(err, &re) && re.Status == 0:
 			return airbyte.Failed(fmt.Sprintf("could not reach Clockify at %s (check api_url): %v", cfg.baseURL, err)), nil
 		}
-		return nil, airbyte.TransientErrorf("listing workspaces at %s failed: %v", cfg.baseURL, err)
+		if ctx.Err() != nil {
+			return nil, airbyte.TransientErrorf("listing workspaces at %s was interrupted: %v", cfg.baseURL, err)
+		}
+		// Reachable but wrong (an HTML page, a body that is not JSON, 5xx on every attempt, a
+		// redirect elsewhere, an endless body): the protocol's answer is FAILED, not a crash.
+		return airbyte.Failed(fmt.Sprintf("%s did not answer like the Clockify API (check api_url): %v", cfg.baseURL, err)), nil
 	}
 	defer resp.Release()
 	var ws []struct {
@@ -78,6 +83,9 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	}
 	visible := map[string]bool{}
 	for _, w := range ws {
+		if w.ID == "" {
+			return airbyte.Failed(fmt.Sprintf("%s/workspaces answered a list whose items have no workspace id; is api_url a Clockify API host?", cfg.baseURL)), nil
+		}
 		visible[w.ID] = true
 	}
 	var missing []string
@@ -151,6 +159,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 	if e.stateEvery == 0 {
 		e.stateEvery = stateEvery
 	}
+	if msg := foreignState(state); msg != "" {
+		out.Log(airbyte.LogWarn, "%s", msg)
+	}
 	for i := range cat.Streams {
 		cs := &cat.Streams[i]
 		d := streams.ByName(cs.Stream.Name)
@@ -221,6 +232,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 	}
 	e.c = c
 	e.q.split, e.q.target = e.split, e.parallelism
+	out.SetFigures(requestFigures(c, time.Now()))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.cancel = cancel

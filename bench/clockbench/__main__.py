@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import analyze, peers, procs, report, skew
+from . import adversarial, analyze, coldbuild, faults, peers, procs, report, skew
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -100,6 +100,9 @@ class Bench:
         return res
 
     # --- sections -------------------------------------------------------------------------------
+
+    def cold_build(self) -> None:
+        self.results["sections"]["cold_build"] = coldbuild.measure(self)
 
     def scaling_source(self) -> None:
         """Our source on time entries with limits off, at each size; the outputs feed the destinations."""
@@ -300,6 +303,9 @@ class Bench:
             "peak_rss_mib": tm["peak_rss_kib"] / 1024, "cpu_s": tm["user_s"] + tm["sys_s"],
         }
 
+    def faults(self) -> None:
+        self.results["sections"]["faults"] = faults.run(self)
+
     def scaling_limited(self) -> None:
         """Our source on time entries at 10 rps / 200 ms, at each size."""
         sec = {"sizes": {}}
@@ -319,6 +325,9 @@ class Bench:
 
     def skew(self) -> None:
         skew.run(self)
+
+
+Bench.adversarial_source = adversarial.run
 
 
 def table_rows(warehouse: str, table: str):
@@ -374,7 +383,7 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "skew"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "skew", "faults", "adversarial_source", "cold_build"]
 
 
 def main() -> int:
