@@ -53,7 +53,9 @@ func BenchmarkEncodeTimeEntry(b *testing.B) {
 	buf := make([]byte, 0, 4096)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		buf = sim.appendTimeEntry(buf[:0], w, u, i%u.n, nil)
+		k := i % u.n
+		start, end := sim.generatedInterval(w, u, k)
+		buf = sim.appendTimeEntry(buf[:0], w, u, k, sim.generatedID(w, u, k), start, end)
 	}
 	b.SetBytes(int64(len(buf)))
 }

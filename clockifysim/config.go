@@ -115,6 +115,17 @@ type Config struct {
 	// OwnerTimeZone is the key owner's settings.timeZone; default "Europe/Belgrade".
 	OwnerTimeZone string
 
+	// DeletionDelay is how long a deleted time entry takes to show in the change feed
+	// (GET /workspaces/{ws}/entities/deleted); Clockify says about a minute. 0 means that;
+	// negative means at once.
+	DeletionDelay time.Duration
+	// DeletedFeedStatus, when not 0, is the status (e.g. 403, 404) with which the change feed
+	// refuses every request, as on a plan or host without it.
+	DeletedFeedStatus int
+	// DeletedFeedBareArray answers the change feed with a bare array instead of the OpenAPI's
+	// {"response": [...]} (its documentation's sample has the bare array).
+	DeletedFeedBareArray bool
+
 	Chaos Chaos
 }
 
@@ -139,6 +150,9 @@ func (c *Config) normalize() error {
 		if c.Burst < 1 {
 			c.Burst = 1
 		}
+	}
+	if c.DeletionDelay == 0 {
+		c.DeletionDelay = time.Minute
 	}
 	if c.OwnerTimeZone == "" {
 		c.OwnerTimeZone = "Europe/Belgrade"

@@ -10,10 +10,8 @@ var _ = register("time_entries_in_progress", &generator{
 })
 
 type runningRef struct {
-	u     *member
-	i     int
-	start int64
-	ex    []explicitEntry
+	u *member
+	e explicitEntry
 }
 
 type runningSet struct {
@@ -22,26 +20,24 @@ type runningSet struct {
 	list []runningRef
 }
 
-func (r runningSet) Len() int { return len(r.list) }
-func (r runningSet) ID(k int) string {
-	x := r.list[k]
-	return r.s.timeEntryID(r.w, x.u, x.i, x.ex)
-}
+func (r runningSet) Len() int        { return len(r.list) }
+func (r runningSet) ID(k int) string { return r.list[k].e.id }
 func (r runningSet) Append(dst []byte, k int) []byte {
 	x := r.list[k]
-	return r.s.appendTimeEntry(dst, r.w, x.u, x.i, x.ex)
+	return r.s.appendTimeEntry(dst, r.w, x.u, x.e.idx, x.e.id, x.e.start, x.e.end)
 }
 
 func (s *Server) running(w *workspace) runningSet {
 	out := runningSet{s: s, w: w}
+	s.mu.RLock()
 	for _, u := range s.members(w) {
-		ex := s.snapshot(u)
-		for k, e := range ex {
+		for _, e := range u.entries.explicit {
 			if e.end < 0 {
-				out.list = append(out.list, runningRef{u: u, i: u.n + k, start: e.start, ex: ex})
+				out.list = append(out.list, runningRef{u: u, e: e})
 			}
 		}
 	}
-	sort.SliceStable(out.list, func(a, b int) bool { return out.list[a].start > out.list[b].start })
+	s.mu.RUnlock()
+	sort.SliceStable(out.list, func(a, b int) bool { return out.list[a].e.start > out.list[b].e.start })
 	return out
 }

@@ -47,9 +47,9 @@ type member struct {
 	spacing int64
 	maxDur  int64
 
-	// explicit entries follow the generated ones in time (running timer, AddTimeEntries); guarded
-	// by Server.mu.
-	explicit []explicitEntry
+	// entries are the changes made to the generated time entries (running timer, added, moved,
+	// deleted ones); guarded by Server.mu, replaced rather than changed in place.
+	entries entryChanges
 
 	rec, recMem []byte // without / with the workspace membership
 }
@@ -131,9 +131,6 @@ func (s *Server) members(w *workspace) []*member {
 				u.spacing = sp
 				u.first = anchorTS - int64(u.n)*sp + int64(ui%8)*7
 				u.maxDur = min(sp*3/4, 8*3600)
-			}
-			if us.Running {
-				u.explicit = append(u.explicit, explicitEntry{start: anchorTS + 3600 + int64(ui)*60, end: -1})
 			}
 			list = append(list, u)
 		}

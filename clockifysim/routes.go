@@ -41,16 +41,26 @@ type extraRoute struct {
 
 var extraRoutes = []extraRoute{{name: "workspace", path: "/workspaces/{workspaceId}", route: func(s *Server) resolver {
 	return func(r *http.Request) (func() (response, *apiError), *apiError) {
-		if r.Method != http.MethodGet {
-			return nil, errf(405, 3000, "Request method '%s' is not supported", r.Method)
-		}
-		w := s.wsByID[r.PathValue("workspaceId")]
-		if w == nil {
-			return nil, errf(403, 3000, "Access Denied")
+		w, aerr := s.getInWorkspace(r)
+		if aerr != nil {
+			return nil, aerr
 		}
 		return func() (response, *apiError) { return response{status: 200, body: s.workspaceRecord(w)}, nil }, nil
 	}
 }}}
+
+// getInWorkspace checks a GET of an extra route below /workspaces/{workspaceId} and returns the
+// workspace.
+func (s *Server) getInWorkspace(r *http.Request) (*workspace, *apiError) {
+	if r.Method != http.MethodGet {
+		return nil, errf(405, 3000, "Request method '%s' is not supported", r.Method)
+	}
+	w := s.wsByID[r.PathValue("workspaceId")]
+	if w == nil {
+		return nil, errf(403, 3000, "Access Denied")
+	}
+	return w, nil
+}
 
 // workspaceParam is the path parameter that names a partition's workspace: the one filled by the
 // records of the root a stream descends from.

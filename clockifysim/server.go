@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -191,10 +192,17 @@ type resolver func(r *http.Request) (func() (response, *apiError), *apiError)
 // handle is every API route's way through the server: authentication, the key's rate limit,
 // the route's own checks, chaos, latency, then the answer. name keys the route in Stats.
 func (s *Server) handle(name string, resolve resolver) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		status := 0
-		defer func() { s.stats.record(name, status, now) }()
+		// Counted as the status goes out, so a client that has read an answer finds it counted.
+		w := &countingWriter{ResponseWriter: rw, count: func(code int) { s.stats.record(name, code, now) }}
+		defer func() {
+			if !w.counted {
+				w.counted = true
+				s.stats.record(name, status, now)
+			}
+		}()
 		if aerr := s.authenticate(r); aerr != nil {
 			status = s.writeError(w, aerr)
 			return
@@ -247,6 +255,31 @@ func (s *Server) handle(name string, resolve resolver) http.Handler {
 		}
 	})
 }
+
+// countingWriter counts an answer in Stats when its status is written.
+type countingWriter struct {
+	http.ResponseWriter
+	count   func(status int)
+	counted bool
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if !c.counted {
+		c.counted = true
+		c.count(code)
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !c.counted {
+		c.counted = true
+		c.count(http.StatusOK)
+	}
+	return http.NewResponseController(c.ResponseWriter).Hijack()
+}
+
+func (c *countingWriter) Flush() { _ = http.NewResponseController(c.ResponseWriter).Flush() }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -603,7 +604,7 @@ func TestAcceptancePresetShape(t *testing.T) {
 	for _, w := range sim.ws {
 		for _, u := range sim.members(w) {
 			maxEntries = max(maxEntries, u.n)
-			exact5000 = exact5000 || u.n+len(u.explicit) == 5000
+			exact5000 = exact5000 || u.n+len(u.entries.explicit) == 5000
 			inactiveWithEntries = inactiveWithEntries || (u.inactive && u.n > 0)
 		}
 		for _, t := range sim.taskLists(w) {
@@ -903,4 +904,155 @@ func TestTimeOffRequests(t *testing.T) {
 		}
 	}
 	c.post("/workspaces/"+sim.WorkspaceIDs()[0]+"/time-off/requests", map[string]any{}).must(t, 403)
+}
+
+func TestDeleteMoveAndChangeFeed(t *testing.T) {
+	cfg := Demo()
+	cfg.DeletionDelay = 200 * time.Millisecond
+	sim, c := startSim(t, cfg)
+	ws := sim.WorkspaceIDs()[1]
+	u := sim.UserIDs(ws)[1]
+	te := "/workspaces/" + ws + "/user/" + u + "/time-entries"
+	before := c.walk(StreamTimeEntries, te, nil, 5000)
+	added, err := sim.AddTimeEntries(ws, u, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := []string{ids(t, before)[10], ids(t, before)[40], added[0]}
+	if n, err := sim.DeleteTimeEntries(ws, append(gone, "nonexistent", gone[0])...); err != nil || n != 3 {
+		t.Fatalf("DeleteTimeEntries: %d, %v", n, err)
+	}
+	moved := before[100]
+	newStart := parseInstant(t, before[5]["timeInterval"].(map[string]any)["start"]).Add(time.Minute)
+	if err := sim.MoveTimeEntry(ws, moved["id"].(string), newStart); err != nil {
+		t.Fatal(err)
+	}
+	after := c.walk(StreamTimeEntries, te, nil, 7)
+	if len(after) != len(before)+2-3 {
+		t.Fatalf("%d entries after 2 added and 3 deleted, had %d", len(after), len(before))
+	}
+	for i, e := range after {
+		if slices.Contains(gone, e["id"].(string)) {
+			t.Errorf("deleted entry %s still listed", e["id"])
+		}
+		if i > 0 && parseInstant(t, after[i-1]["timeInterval"].(map[string]any)["start"]).Before(parseInstant(t, e["timeInterval"].(map[string]any)["start"])) {
+			t.Fatalf("not newest first at %d after the move", i)
+		}
+		if e["id"] == moved["id"] {
+			if !parseInstant(t, e["timeInterval"].(map[string]any)["start"]).Equal(newStart) || e["description"] != moved["description"] {
+				t.Errorf("moved entry %v, want the same entry starting %s", e, newStart)
+			}
+		}
+	}
+	truth := sim.GroundTruth()[StreamTimeEntries]
+	for _, id := range gone {
+		if slices.Contains(truth, id) {
+			t.Errorf("ground truth still has deleted %s", id)
+		}
+	}
+	if !slices.Contains(truth, moved["id"].(string)) {
+		t.Errorf("ground truth lost the moved entry")
+	}
+	// The single route: the moved entry at its new start; a deleted one is not in the workspace.
+	one := c.get("/workspaces/"+ws+"/time-entries/"+moved["id"].(string), nil).must(t, 200)
+	var m map[string]any
+	json.Unmarshal(one.body, &m)
+	if m["id"] != moved["id"] || !parseInstant(t, m["timeInterval"].(map[string]any)["start"]).Equal(newStart) {
+		t.Errorf("single entry: %v", m)
+	}
+	c.get("/workspaces/"+ws+"/time-entries/"+gone[0], nil).apiErr(t, 400, 501)
+
+	// The change feed: about a minute late (here 200 ms), type required, 30-day default range,
+	// pages from 0 by limit, without Last-Page; the entry created and deleted within the range is
+	// not listed.
+	feed := "/workspaces/" + ws + "/entities/deleted"
+	c.get(feed, nil).apiErr(t, 400, 3000)
+	list := func(qs url.Values) []map[string]any {
+		a := c.get(feed, qs).must(t, 200)
+		if a.header.Get("Last-Page") != "" {
+			t.Fatalf("the change feed sent Last-Page")
+		}
+		var env struct {
+			Response []map[string]any `json:"response"`
+		}
+		if err := json.Unmarshal(a.body, &env); err != nil || env.Response == nil {
+			t.Fatalf("feed body %.200s (%v)", a.body, err)
+		}
+		return env.Response
+	}
+	if n := len(list(q("type", "TIME_ENTRY"))); n != 0 {
+		t.Errorf("%d deletions visible at once, want 0 for the delay", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	got := list(q("type", "TIME_ENTRY"))
+	if len(got) != 2 {
+		t.Fatalf("default range lists %d deletions, want the 2 of older entries (the new one was created in the range)", len(got))
+	}
+	for _, d := range got {
+		doc := d["document"].(map[string]any)
+		if !slices.Contains(gone[:2], d["id"].(string)) || doc["id"] != d["id"] || doc["userId"] != u || d["deletedAt"] == nil || d["documentType"] != "TIME_ENTRY" {
+			t.Errorf("feed item %v", d)
+		}
+	}
+	old := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	if n := len(list(q("type", "TIME_ENTRY", "start", old))); n != 2 {
+		t.Errorf("from an hour ago: %d", n)
+	}
+	// A range that starts after the added entry's creation lists its deletion too.
+	if n := len(list(q("type", "TIME_ENTRY", "start", time.Now().Add(-150*time.Millisecond).UTC().Format(time.RFC3339Nano)))); n > 3 {
+		t.Errorf("short range: %d", n)
+	}
+	if p0, p1 := list(q("type", "TIME_ENTRY", "limit", "1", "page", "0")), list(q("type", "TIME_ENTRY", "limit", "1", "page", "1")); len(p0) != 1 || len(p1) != 1 || p0[0]["id"] == p1[0]["id"] {
+		t.Errorf("pages 0 and 1 of limit 1: %v %v", p0, p1)
+	}
+	if n := len(list(q("type", "PROJECTS"))); n != 0 {
+		t.Errorf("type PROJECTS lists %d time entries", n)
+	}
+
+	cfg.DeletedFeedStatus, cfg.DeletedFeedBareArray = 403, false
+	_, c2 := startSim(t, cfg)
+	c2.get(feed, q("type", "TIME_ENTRY")).apiErr(t, 403, 3000)
+	cfg.DeletedFeedStatus, cfg.DeletedFeedBareArray = 0, true
+	_, c3 := startSim(t, cfg)
+	if a := c3.get(feed, q("type", "TIME_ENTRY")).must(t, 200); string(a.body) != "[]" {
+		t.Errorf("bare-array feed: %s", a.body)
+	}
+}
+
+func TestEntriesAtOneInstant(t *testing.T) {
+	sim, c := startSim(t, Demo())
+	ws := sim.WorkspaceIDs()[0]
+	u := sim.UserIDs(ws)[0]
+	at := time.Date(2024, 2, 2, 2, 2, 2, 0, time.UTC)
+	added, err := sim.AddTimeEntriesAt(ws, u, 130, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te := "/workspaces/" + ws + "/user/" + u + "/time-entries"
+	// Paged across many pages, each entry exactly once, newest first.
+	all := c.walk(StreamTimeEntries, te, nil, 17)
+	var want []string
+	everyone := ids(t, c.walk(StreamTimeEntries, te, nil, 5000))
+	for _, id := range sim.GroundTruth()[StreamTimeEntries] {
+		if slices.Contains(everyone, id) {
+			want = append(want, id)
+		}
+	}
+	if err := sameMultiset(ids(t, all), want); err != nil || len(all) != 120+130 {
+		t.Fatalf("%d entries over pages of 17: %v", len(all), err)
+	}
+	exact := c.walk(StreamTimeEntries, te, q("start", at.Format(time.RFC3339), "end", at.Add(time.Second).Format(time.RFC3339)), 17)
+	if err := sameMultiset(ids(t, exact), added); err != nil {
+		t.Errorf("the one-second window: %v", err)
+	}
+}
+
+func TestMinimumRequestsOfSomeStreams(t *testing.T) {
+	sim := New(Acceptance())
+	all := sim.MinimumRequests(5000)
+	te := sim.MinimumRequestsOf(5000, StreamTimeEntries)
+	parents := sim.MinimumRequestsOf(5000, StreamWorkspaceUsers)
+	if te <= parents || parents != 1+len(sim.WorkspaceIDs()) || te >= all {
+		t.Errorf("minimum of all %d, time entries (with parents) %d, members (with workspaces) %d", all, te, parents)
+	}
 }

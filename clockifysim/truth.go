@@ -104,9 +104,22 @@ func (s *Server) GroundTruthCounts() map[string]int {
 // GroundTruth) asking for pageSize records per page: one per partition of an unpaged stream, and
 // max(1, ceil(n/p)) per partition of a paged one, with p clamped to the route's cap; nothing for
 // plan-gated partitions. pageSize <= 0 means no page size is sent (each route's default).
-func (s *Server) MinimumRequests(pageSize int) int {
+func (s *Server) MinimumRequests(pageSize int) int { return s.MinimumRequestsOf(pageSize) }
+
+// MinimumRequestsOf is MinimumRequests for a read of some streams only (with the parents they
+// need, which a client reads too); no names means every stream.
+func (s *Server) MinimumRequestsOf(pageSize int, names ...string) int {
+	read := map[string]bool{}
+	for _, n := range names {
+		for st := streams.ByName(n); st != nil; st = st.ParentStream() {
+			read[st.Name] = true
+		}
+	}
 	n := 0
 	for _, st := range streams.All {
+		if len(names) > 0 && !read[st.Name] {
+			continue
+		}
 		s.eachPartition(st, func(_ map[string]string, _ *workspace, set recordSet) {
 			n += pagesFor(st.Paging, set.Len(), pageSize)
 		})
@@ -151,7 +164,7 @@ var adminExtras []adminRoute
 //	GET  /_sim/truth[?ids=1]                {"<stream>": count} or {"<stream>": [ids]}
 //	GET  /_sim/stats                        Stats
 //	POST /_sim/reset-stats                  204
-//	GET  /_sim/minimum-requests?page-size=N {"pageSize":N,"minimumRequests":n}
+//	GET  /_sim/minimum-requests?page-size=N[&stream=S...] {"pageSize":N,"minimumRequests":n}
 //	GET  /_sim/info                         workspaces, plans and member ids
 //
 // and those the generators add (time entries: add, delete, move).
@@ -200,7 +213,7 @@ func (s *Server) adminRoutes() *http.ServeMux {
 			badAdmin(w, 400, "page-size must be an integer")
 			return
 		}
-		writeJSON(w, 200, map[string]int{"pageSize": p, "minimumRequests": s.MinimumRequests(p)})
+		writeJSON(w, 200, map[string]int{"pageSize": p, "minimumRequests": s.MinimumRequestsOf(p, q["stream"]...)})
 	})
 	mux.HandleFunc("GET /_sim/info", func(w http.ResponseWriter, r *http.Request) {
 		type wsInfo struct {

@@ -72,6 +72,7 @@ type demo struct {
 
 	configured *airbyte.ConfiguredCatalog
 	result     *syncResult
+	changes    *entryChanges // time entries deleted and moved before this sync (deletions.go)
 }
 
 func (d *demo) path(name string) string { return filepath.Join(d.dir, name) }

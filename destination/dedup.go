@@ -13,7 +13,8 @@ import (
 
 // dedupe stages, after the batch's files, a copy-on-write delete of every row whose key the batch
 // carries except the one survivor per key: the batch's latest row, or an existing row with a
-// higher cursor. Copy-on-write rewrites affected files, so readers (Snowflake) never meet
+// higher cursor; none when the latest record is a tombstone (_ab_cdc_deleted_at set), whose own
+// row goes too. Copy-on-write rewrites affected files, so readers (Snowflake) never meet
 // equality or position delete files.
 func (st *stream) dedupe(ctx context.Context, b *batch, txn *table.Transaction, props iceberg.Properties) error {
 	name := strings.Join(st.ident, ".")
@@ -63,7 +64,9 @@ func (st *stream) dedupe(ctx context.Context, b *batch, txn *table.Transaction, 
 	}
 	ids := make([]string, 0, len(b.winners)+len(keep))
 	for _, w := range b.winners {
-		ids = append(ids, w.rawID)
+		if !w.deleted {
+			ids = append(ids, w.rawID)
+		}
 	}
 	for id := range keep {
 		ids = append(ids, id)
@@ -107,7 +110,7 @@ func (st *stream) matchExisting(b *batch, rec arrow.RecordBatch, keep map[string
 			continue
 		}
 		b.dupes = true
-		if cur != nil {
+		if cur != nil && !w.deleted {
 			if v := cursorValue(valueAt(cur, r), b.inner); compareValues(b.cursorKind(), v, w.cursor) > 0 {
 				w.cursor, w.rawID = v, id
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/catalogs"
+	"github.com/clockberg/clockberg/jsonscan"
 )
 
 // stagingPrefix names the branches a truncating stream commits to until it completes.
@@ -105,6 +106,9 @@ type winner struct {
 	first  value // the first key column, for the pruning filter
 	cursor value
 	rawID  string
+	// deleted: the latest record of the key carries _ab_cdc_deleted_at, so no row of the key
+	// survives, not even that record's (Airbyte's CDC convention).
+	deleted bool
 }
 
 // newStream prepares a configured stream; names are its table's candidate names in namespace.
@@ -450,7 +454,7 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 				return errNullKey{b.rb.cols[i].prop}
 			}
 		}
-		b.track()
+		b.track(isTombstone(data))
 	}
 	if len(b.idI) > 0 {
 		b.trackID()
@@ -475,8 +479,8 @@ func (b *batch) send(rec arrow.RecordBatch) error {
 }
 
 // track keeps the latest row per key: the highest cursor, ties and no cursor going to the later
-// arrival.
-func (b *batch) track() {
+// arrival; a tombstone wins over what arrived before it.
+func (b *batch) track(tombstone bool) {
 	var key strings.Builder
 	for _, i := range b.pkI {
 		writeKeyPart(&key, b.rb.cols[i].kind, b.rb.cur[i])
@@ -486,16 +490,28 @@ func (b *batch) track() {
 	if b.cursorI >= 0 {
 		cur = cursorValue(b.rb.cur[b.cursorI], b.inner)
 	}
+	if tombstone {
+		b.dupes = true // its own row is deleted with the others
+	}
 	w, ok := b.winners[k]
 	if !ok {
-		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID}
+		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID, deleted: tombstone}
 		return
 	}
 	b.dupes = true
-	if b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
-		w.cursor, w.rawID = cur, b.rb.rawID
+	if tombstone || b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
+		w.cursor, w.rawID, w.deleted = cur, b.rb.rawID, tombstone
 	}
 }
+
+// isTombstone reports a record whose _ab_cdc_deleted_at is set.
+func isTombstone(data []byte) bool {
+	v, ok := jsonscan.Member(data, cdcDeletedAt)
+	return ok && string(v) != "null"
+}
+
+// cdcDeletedAt marks the record of a deleted row in Airbyte's CDC convention.
+const cdcDeletedAt = "_ab_cdc_deleted_at"
 
 func writeKeyPart(sb *strings.Builder, k colKind, v value) {
 	var s string

@@ -31,7 +31,20 @@ type Config struct {
 	MaxRequestsPerSecond *float64 `json:"max_requests_per_second"`
 	MaxConcurrency       *int     `json:"max_concurrency"`
 	LookbackWindowDays   *int     `json:"lookback_window_days"`
+	DeletionDetection    string   `json:"deletion_detection"`
 }
+
+// Ways of finding deleted time entries in incremental reads.
+const (
+	// deletionsFeed asks Clockify's change feed for deletions since the last read and compares
+	// the lookback window with the ids it held (the default): deletions of any age, and the
+	// window covers what the feed misses or refuses.
+	deletionsFeed = "change_feed"
+	// deletionsWindow only compares the lookback window with the ids it held.
+	deletionsWindow = "lookback_window"
+	// deletionsNone keeps no ids and emits no deletions.
+	deletionsNone = "none"
+)
 
 // settings is Config after defaults and validation; the engine reads only this.
 type settings struct {
@@ -43,6 +56,7 @@ type settings struct {
 	rps, maxRPS  float64
 	concurrency  int
 	lookback     time.Duration
+	deletions    string // deletionsFeed, deletionsWindow or deletionsNone
 }
 
 func parseConfig(raw json.RawMessage) (*settings, error) {
@@ -64,6 +78,7 @@ func (c *Config) settings() (*settings, error) {
 		maxRPS:      clockify.DefaultMaxRequestsPerSecond,
 		concurrency: defaultMaxConcurrency,
 		lookback:    defaultLookbackDays * 24 * time.Hour,
+		deletions:   deletionsFeed,
 	}
 	if s.apiKey == "" {
 		return nil, airbyte.ConfigErrorf("api_key is empty")
@@ -130,10 +145,17 @@ func (c *Config) settings() (*settings, error) {
 		}
 		s.lookback = time.Duration(*c.LookbackWindowDays) * 24 * time.Hour
 	}
+	switch c.DeletionDetection {
+	case "":
+	case deletionsFeed, deletionsWindow, deletionsNone:
+		s.deletions = c.DeletionDetection
+	default:
+		return nil, airbyte.ConfigErrorf("deletion_detection %q is not one of %s, %s, %s", c.DeletionDetection, deletionsFeed, deletionsWindow, deletionsNone)
+	}
 	return s, nil
 }
 
 func (s *settings) String() string {
-	return fmt.Sprintf("api=%s workspaces=%v page_size=%d rps=%v..%v concurrency=%d lookback=%s",
-		s.baseURL, s.workspaceIDs, s.pageSize, s.rps, s.maxRPS, s.concurrency, s.lookback)
+	return fmt.Sprintf("api=%s workspaces=%v page_size=%d rps=%v..%v concurrency=%d lookback=%s deletions=%s",
+		s.baseURL, s.workspaceIDs, s.pageSize, s.rps, s.maxRPS, s.concurrency, s.lookback, s.deletions)
 }

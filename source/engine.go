@@ -34,6 +34,7 @@ const maxZoneOffset = 14 * time.Hour
 const (
 	stateEvery          = time.Second
 	smallStateKeys      = 200
+	smallStateBytes     = 64 << 10
 	throttleStatusEvery = time.Second
 )
 
@@ -73,6 +74,13 @@ type streamRun struct {
 	pageSize    atomic.Int64
 
 	mu            sync.Mutex
+	windows       map[string][]windowState // finished windows of unfinished partitions (windowed streams)
+	seen          map[string]string        // packed lookback ids per partition (deletion detection)
+	feedMarks     map[string]string        // change feed read up to, per workspace
+	feedParts     map[string][]param       // workspaces whose change feed this read asks
+	feedsQueued   bool
+	readIDs       map[string]bool // ids listed this sync, which the change feed must not delete
+	deletedIDs    map[string]bool // ids emitted as deleted this sync
 	running       bool
 	finished      bool
 	pending       int   // partitions queued or running, plus parent partitions that may add more
@@ -103,6 +111,8 @@ type job struct {
 	// cursor holds the newest record start seen; partitionDone publishes it only when the
 	// whole window was paged, because time entries arrive newest first.
 	cursor *pageCtx
+	win    *window // a time window of a windowed stream's partition
+	feed   bool    // the change feed of deleted records of this workspace
 }
 
 func (j *job) param(name string) string {
@@ -137,6 +147,10 @@ type engine struct {
 	stateEvery time.Duration
 	now        func() time.Time
 	started    time.Time // the read's start: cursors never move past it
+	feedLag    time.Duration
+
+	memMu   sync.Mutex
+	members map[*member]bool // windowed partitions being read, for splitting
 }
 
 func (e *engine) setFatal(err error) {
@@ -188,9 +202,7 @@ func (e *engine) run(ctx context.Context) error {
 	// A stream whose parents produced no partition at all ends now.
 	for _, r := range e.runs {
 		r.mu.Lock()
-		if r.pending == 0 {
-			e.finishLocked(r)
-		}
+		e.settleLocked(r)
 		r.mu.Unlock()
 	}
 
@@ -294,6 +306,17 @@ func (e *engine) push(r *streamRun, j *job) {
 // do runs one partition and does its bookkeeping.
 func (e *engine) do(ctx context.Context, j *job) {
 	r := j.run
+	switch {
+	case j.win != nil:
+		e.doWindow(ctx, j)
+		return
+	case j.feed:
+		e.doFeed(ctx, j)
+		return
+	case e.windowed(r) && ctx.Err() == nil:
+		e.startMember(ctx, j)
+		return
+	}
 	readCtx := ctx
 	if r.emit {
 		ctx = clockify.WithThrottleHook(ctx, func(reset time.Time) { e.throttled(r, reset) })
@@ -344,6 +367,10 @@ type pageCtx struct {
 	// into the response buffer and are cleared before it goes back to the pool.
 	elems [][]byte
 	total int // the envelope's total count (Paging.Total), or -1
+	// win is the time window a windowed partition's page belongs to; windowEnd says the page went
+	// below the window (a split may have raised its lower bound), so nothing after it is needed.
+	win       *window
+	windowEnd bool
 	// seen are the ids a selectable stream read, to skip repeats and find missing ones.
 	seen map[string]bool
 }
@@ -441,7 +468,11 @@ func (e *engine) fetchPages(ctx context.Context, j *job, pc *pageCtx) error {
 			pc.fields = append(pc.fields, jsonscan.Field{Key: k, Value: v})
 		}
 	}
-	if d.Range != nil {
+	switch {
+	case j.win != nil:
+		pc.win = j.win
+		e.windowQuery(j, q)
+	case d.Range != nil:
 		e.window(r, j, pc, q)
 	}
 	if d.Selectable {
@@ -499,6 +530,17 @@ func (e *engine) fetchPages(ctx context.Context, j *job, pc *pageCtx) error {
 		pc.release(resp)
 		if err != nil {
 			return err
+		}
+		if pc.win != nil {
+			e.q.wake() // the window's estimate changed: an idle worker may split it
+			if pc.windowEnd {
+				return nil
+			}
+			if lastPage != nil && *lastPage || count < size {
+				pc.win.m.mu.Lock()
+				pc.win.last = true
+				pc.win.m.mu.Unlock()
+			}
 		}
 		if count > skip {
 			consumed += count - skip
@@ -625,6 +667,14 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 	pc.buf, pc.ends = pc.buf[:0], pc.ends[:0]
 	var kids []*job
 	count := 0
+	w := pc.win
+	var pageOld, pageNew time.Time
+	below, track := false, e.tracksDeletions(r)
+	if w != nil {
+		// The window's bounds hold still for the page: a split waits for it.
+		w.m.mu.Lock()
+		defer w.m.mu.Unlock()
+	}
 	handle := func(elem []byte) error {
 		count++
 		if count <= skip {
@@ -634,16 +684,44 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 			return fmt.Errorf("%s: a record is not a JSON object", reqPath)
 		}
 		if d.Cursor != nil {
-			if v, ok := jsonscan.Path(elem, d.Cursor...); ok {
-				if s, ok := jsonscan.String(v); ok {
-					if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-						if pc.hasBound && t.Before(pc.bound) {
-							return nil
-						}
-						if t.After(pc.maxStart) {
-							pc.maxStart, pc.maxRaw = t, s
-						}
+			raw := fieldString(elem, d.Cursor)
+			t, err := time.Parse(time.RFC3339Nano, raw)
+			switch {
+			case w != nil && err != nil:
+				// Without a cursor value the record belongs to no window but the newest.
+				if w.hi.Before(farFuture) {
+					return nil
+				}
+			case w != nil:
+				if pageOld.IsZero() || t.Before(pageOld) {
+					pageOld = t
+				}
+				if t.After(pageNew) {
+					pageNew = t
+				}
+				if t.Before(w.lo) {
+					below = true
+					return nil
+				}
+				if !t.Before(w.hi) {
+					return nil
+				}
+				if t.After(w.newest) {
+					w.newest, w.newestRaw = t, raw
+				}
+				if track {
+					id := fieldString(elem, d.Key[0])
+					w.found[id] = true
+					if !t.Before(latest(w.m.newest, w.newest).Add(-e.s.lookback)) {
+						w.kept = append(w.kept, seenEntry{id: id, start: t})
 					}
+				}
+			case err == nil:
+				if pc.hasBound && t.Before(pc.bound) {
+					return nil
+				}
+				if t.After(pc.maxStart) {
+					pc.maxStart, pc.maxRaw = t, raw
 				}
 			}
 		}
@@ -688,6 +766,17 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 	}
 	if err := e.flush(r, pc); err != nil {
 		return 0, err
+	}
+	if w != nil {
+		w.pages++
+		w.entries += count - skip
+		if !pageOld.IsZero() && (w.frontier.IsZero() || pageOld.Before(w.frontier)) {
+			w.frontier = pageOld
+		}
+		if pageNew.After(w.top) {
+			w.top = pageNew
+		}
+		pc.windowEnd = below
 	}
 	for _, k := range kids {
 		e.pushPartition(k.run, k)
@@ -769,9 +858,7 @@ func (e *engine) releaseProducer(c *streamRun, parentJob *job, err error) {
 			c.def.Name, parentJob.run.def.Name, parentJob.key, err)))
 	}
 	c.pending--
-	if c.pending == 0 {
-		e.finishLocked(c)
-	}
+	e.settleLocked(c)
 }
 
 func (e *engine) partitionDone(j *job, err error) {
@@ -797,12 +884,27 @@ func (e *engine) partitionDone(j *job, err error) {
 	}
 	r.pending--
 	if r.pending == 0 {
-		e.finishLocked(r)
+		e.settleLocked(r)
 		return
 	}
-	if err == nil && r.emit && (len(r.completed) <= smallStateKeys || e.now().Sub(r.lastState) >= e.stateEvery) {
+	if err == nil && e.stateDue(r) {
 		e.stateLocked(r, false)
 	}
+}
+
+// stateDue says whether a progress STATE is due (r.mu held): after every partition while the
+// state is small, else at most every stateEvery, and less often the larger it is, so a state
+// holding the lookback ids of many members is not written a thousand times.
+func (e *engine) stateDue(r *streamRun) bool {
+	if !r.emit {
+		return false
+	}
+	size := len(r.lastStateJSON)
+	if len(r.completed) <= smallStateKeys && size < smallStateBytes {
+		return true
+	}
+	every := max(e.stateEvery, time.Duration(size/smallStateBytes)*e.stateEvery)
+	return e.now().Sub(r.lastState) >= every
 }
 
 func (e *engine) runningLocked(r *streamRun) {
@@ -830,9 +932,16 @@ func (e *engine) stateLocked(r *streamRun, done bool) {
 	st := streamState{SyncID: r.syncID, Done: done}
 	if !done {
 		st.Completed = sortedKeys(r.completed)
+		st.Windows = r.windows
 	}
 	if r.incremental {
 		st.Cursors = r.cursors
+	}
+	if e.tracksDeletions(r) {
+		st.Seen = r.seen
+		if e.readsFeed(r) {
+			st.Deletions = r.feedMarks
+		}
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -878,13 +987,19 @@ func (e *engine) finishLocked(r *streamRun) {
 }
 
 // jobQueue is an unbounded two-level FIFO: partitions of parent streams go first so that child
-// partitions are discovered early and the pool stays busy.
+// partitions are discovered early and the pool stays busy. When it is empty while fewer jobs
+// run than target asks for, a worker tries split for more work (a window cut in two).
 type jobQueue struct {
 	mu          sync.Mutex
 	cond        *sync.Cond
 	high, low   []*job
-	outstanding int
+	outstanding int // queued or running
+	running     int
 	closed      bool
+	gen         int // counts pushes, wakes and finished jobs, so no wakeup is lost while splitting
+
+	split  func() *job
+	target func() int
 }
 
 func newJobQueue() *jobQueue {
@@ -901,6 +1016,7 @@ func (q *jobQueue) push(j *job, high bool) {
 		q.low = append(q.low, j)
 	}
 	q.outstanding++
+	q.gen++
 	q.mu.Unlock()
 	q.cond.Signal()
 }
@@ -917,16 +1033,32 @@ func (q *jobQueue) pop() *job {
 			j := q.high[0]
 			q.high[0] = nil
 			q.high = q.high[1:]
+			q.running++
 			return j
 		}
 		if len(q.low) > 0 {
 			j := q.low[0]
 			q.low[0] = nil
 			q.low = q.low[1:]
+			q.running++
 			return j
 		}
 		if q.outstanding == 0 {
 			return nil
+		}
+		if q.split != nil && q.running < q.target() {
+			gen := q.gen
+			q.mu.Unlock()
+			j := q.split()
+			q.mu.Lock()
+			if j != nil {
+				q.outstanding++
+				q.running++
+				return j
+			}
+			if q.gen != gen {
+				continue // a push or wake while splitting was unlocked: look again before waiting
+			}
 		}
 		q.cond.Wait()
 	}
@@ -936,10 +1068,18 @@ func (q *jobQueue) pop() *job {
 func (q *jobQueue) done() {
 	q.mu.Lock()
 	q.outstanding--
-	if q.outstanding == 0 {
-		q.cond.Broadcast()
-	}
+	q.running--
+	q.gen++
 	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// wake lets idle workers look for work to split again.
+func (q *jobQueue) wake() {
+	q.mu.Lock()
+	q.gen++
+	q.mu.Unlock()
+	q.cond.Broadcast()
 }
 
 func (q *jobQueue) close() {

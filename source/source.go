@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ type Source struct {
 	stateEvery time.Duration
 	// tune adjusts the read's client options (tests shorten the retry bounds).
 	tune func(*clockify.Options)
+	// feedLag overrides how far behind now the change feed is read (tests; negative means 0).
+	feedLag time.Duration
 }
 
 // New returns the Clockify source.
@@ -147,8 +150,12 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 	if err := cat.Validate(); err != nil {
 		return err
 	}
-	e := &engine{s: cfg, out: out, byName: map[string]*streamRun{}, q: newJobQueue(), stateEvery: s.stateEvery, now: time.Now}
+	e := &engine{s: cfg, out: out, byName: map[string]*streamRun{}, q: newJobQueue(), stateEvery: s.stateEvery, now: time.Now,
+		feedLag: feedLag, members: map[*member]bool{}}
 	e.started = e.now()
+	if s.feedLag != 0 {
+		e.feedLag = max(s.feedLag, 0)
+	}
 	if e.stateEvery == 0 {
 		e.stateEvery = stateEvery
 	}
@@ -186,6 +193,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 				r.cursors[k] = v
 				r.cursorTimes[k] = ri.cursors[k]
 			}
+			maps.Copy(r.seen, ri.seen)
+			maps.Copy(r.feedMarks, ri.deletions)
+			maps.Copy(r.windows, ri.windows)
 		}
 		e.byName[d.Name] = r
 		e.runs = append(e.runs, r)
@@ -221,6 +231,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		return err
 	}
 	e.c = c
+	e.q.split, e.q.target = e.split, e.parallelism
 	out.SetFigures(requestFigures(c, time.Now()))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -235,7 +246,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 
 func newRun(d *streams.Stream, desc airbyte.StreamDescriptor, emit bool, pageSize int) *streamRun {
 	r := &streamRun{def: d, desc: desc, emit: emit, completed: map[string]bool{},
-		cursors: map[string]string{}, cursorTimes: map[string]time.Time{}}
+		cursors: map[string]string{}, cursorTimes: map[string]time.Time{},
+		windows: map[string][]windowState{}, seen: map[string]string{}, feedMarks: map[string]string{},
+		feedParts: map[string][]param{}, readIDs: map[string]bool{}, deletedIDs: map[string]bool{}}
 	r.pageSize.Store(int64(min(pageSize, max(d.Paging.Max, 1))))
 	return r
 }

@@ -100,10 +100,18 @@ const specTemplate = `{
     "lookback_window_days": {
       "type": "integer",
       "title": "Lookback Window (days)",
-      "description": "Incremental time entries re-read this many days before the saved cursor, to catch edits and running timers.",
+      "description": "Incremental time entries re-read this many days before the saved cursor, to catch edits, running timers and deletions.",
       "default": {defaultLookbackDays},
       "minimum": 1,
       "order": 9
+    },
+    "deletion_detection": {
+      "type": "string",
+      "title": "Deletion Detection",
+      "description": "How incremental syncs learn of deleted time entries, which are then emitted with _ab_cdc_deleted_at set (append_dedup removes their rows). change_feed: Clockify's change feed (deletions of any age; a WARN and the lookback window where it is refused) plus the lookback window. lookback_window: only entries of the lookback window that are no longer listed (their ids are kept in the state). none: no deletions, no ids in the state.",
+      "enum": ["change_feed", "lookback_window", "none"],
+      "default": "change_feed",
+      "order": 10
     }
   }
 }`

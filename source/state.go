@@ -18,11 +18,28 @@ import (
 //
 // Cursors map a partition of an incremental stream (for a member's time entries,
 // "workspace/member") to the newest cursor value read there; they hold across syncs.
+//
+// For a stream read in time windows, Windows lists the windows of unfinished partitions that this
+// sync finished (trusted like Completed), and Seen holds, per partition, the packed ids and
+// cursor values of its lookback window (see packSeen); with Deletions (the change feed's read-up-to
+// instant per workspace) they hold across syncs.
 type streamState struct {
-	SyncID    *int64            `json:"sync_id,omitempty"`
-	Done      bool              `json:"done,omitempty"`
-	Completed []string          `json:"completed,omitempty"`
-	Cursors   map[string]string `json:"cursors,omitempty"`
+	SyncID    *int64                   `json:"sync_id,omitempty"`
+	Done      bool                     `json:"done,omitempty"`
+	Completed []string                 `json:"completed,omitempty"`
+	Cursors   map[string]string        `json:"cursors,omitempty"`
+	Windows   map[string][]windowState `json:"windows,omitempty"`
+	Seen      map[string]string        `json:"seen,omitempty"`
+	Deletions map[string]string        `json:"deletions_checked,omitempty"`
+}
+
+// windowState is a finished window [From, To) of a partition ("" = unbounded): the newest cursor
+// value it read and the packed entries it keeps for the partition's lookback window.
+type windowState struct {
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	Newest string `json:"newest,omitempty"`
+	Seen   string `json:"seen,omitempty"`
 }
 
 // resumeInfo is what an input state means for this read.
@@ -30,13 +47,17 @@ type resumeInfo struct {
 	skipAll   bool            // the stream finished in this same sync attempt chain
 	completed map[string]bool // partitions to skip
 	cursors   map[string]time.Time
-	raw       map[string]string // cursor strings as read, written back until replaced
+	raw       map[string]string        // cursor strings as read, written back until replaced
+	windows   map[string][]windowState // finished windows of this sync, by partition
+	seen      map[string]string        // packed lookback ids, written back until replaced
+	deletions map[string]string        // change feed read-up-to instants by workspace
 }
 
 // parseStreamState reads one stream's input state. Unknown shapes are ignored with a warning by
 // the caller (a full re-read loses nothing).
 func parseStreamState(raw json.RawMessage, syncID *int64) (*resumeInfo, error) {
-	ri := &resumeInfo{completed: map[string]bool{}, cursors: map[string]time.Time{}, raw: map[string]string{}}
+	ri := &resumeInfo{completed: map[string]bool{}, cursors: map[string]time.Time{}, raw: map[string]string{},
+		windows: map[string][]windowState{}, seen: map[string]string{}, deletions: map[string]string{}}
 	if len(raw) == 0 {
 		return ri, nil
 	}
@@ -55,6 +76,16 @@ func parseStreamState(raw json.RawMessage, syncID *int64) (*resumeInfo, error) {
 		ri.cursors[k] = t
 		ri.raw[k] = v
 	}
+	for k, v := range st.Seen {
+		if _, err := unpackSeen(v); err == nil {
+			ri.seen[k] = v
+		}
+	}
+	for k, v := range st.Deletions {
+		if _, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			ri.deletions[k] = v
+		}
+	}
 	sameSync := true
 	if syncID != nil || st.SyncID != nil {
 		sameSync = syncID != nil && st.SyncID != nil && *syncID == *st.SyncID
@@ -66,6 +97,9 @@ func parseStreamState(raw json.RawMessage, syncID *int64) (*resumeInfo, error) {
 	if sameSync {
 		for _, k := range st.Completed {
 			ri.completed[k] = true
+		}
+		for k, ws := range st.Windows {
+			ri.windows[k] = ws
 		}
 	}
 	return ri, nil

@@ -11,7 +11,7 @@ import (
 )
 
 // stateKeys are the keys this source writes in a stream_state (see streamState).
-var stateKeys = []string{"sync_id", "done", "completed", "cursors"}
+var stateKeys = []string{"sync_id", "done", "completed", "cursors", "windows", "seen", "deletions_checked"}
 
 // foreignState describes what in a --state file cannot have been written by this source:
 // states of streams it does not have, GLOBAL shared state (it writes STREAM states only) and

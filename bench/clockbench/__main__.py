@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import adversarial, analyze, coldbuild, faults, peers, procs, report
+from . import adversarial, analyze, coldbuild, faults, peers, procs, report, skew
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -323,6 +323,9 @@ class Bench:
             sec["sizes"][str(n)] = {"runs": runs, "minimum_requests_all_streams_5000": minimum}
         self.results["sections"]["scaling_limited"] = sec
 
+    def skew(self) -> None:
+        skew.run(self)
+
 
 Bench.adversarial_source = adversarial.run
 
@@ -380,7 +383,7 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "faults", "adversarial_source", "cold_build"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "skew", "faults", "adversarial_source", "cold_build"]
 
 
 def main() -> int:

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from . import faults  # noqa: E402
 from . import adversarial  # noqa: E402
 from . import coldbuild  # noqa: E402
+from . import skew  # noqa: E402
 
 LABEL = {
     "ours": "clockberg source-clockify",
@@ -564,7 +565,7 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.faults, r.goals, lambda: coldbuild.report(r)):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, lambda: skew.report(r), r.faults, r.goals, lambda: coldbuild.report(r)):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none

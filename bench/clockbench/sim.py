@@ -71,8 +71,10 @@ class Sim:
     def info(self) -> dict:
         return self.get("/_sim/info")
 
-    def minimum_requests(self, page_size: int) -> int:
-        return int(self.get(f"/_sim/minimum-requests?page-size={page_size}")["minimumRequests"])
+    def minimum_requests(self, page_size: int, streams: tuple = ()) -> int:
+        """A perfect client's requests for every stream, or for these (and their parents)."""
+        extra = "".join(f"&stream={s}" for s in streams)
+        return int(self.get(f"/_sim/minimum-requests?page-size={page_size}{extra}")["minimumRequests"])
 
     def workspace_id(self) -> str:
         ws = self.info()["workspaces"]

@@ -9,13 +9,17 @@ too."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from harness import (NAMESPACE, SABOTAGE, WORK, Checks, PartFailed, configure, dest_write, first_data_file, java_check, pk_value,
-                     say, source_read, states_from, verify_sync, write_json)
+from pyiceberg.expressions import In
+
+from harness import (NAMESPACE, SABOTAGE, WORK, Checks, PartFailed, configure, dest_write, first_data_file, java_check, parse_instant,
+                     pk_value, say, source_read, states_from, verify_sync, write_json)
 import shared
 
 
@@ -23,6 +27,34 @@ def sql_catalog(warehouse: Path):
     from pyiceberg.catalog.sql import SqlCatalog
 
     return SqlCatalog("airbyte", uri=f"sqlite:///{warehouse / 'catalog.db'}", warehouse=f"file://{warehouse}")
+
+
+def change_entries(d) -> tuple[list[str], tuple[str, str]]:
+    """Deletes three time entries of the lookback window (7 days before each member's newest) through
+    the simulator's admin route, and moves a fourth an hour later; returns their ids and the move."""
+    newest: dict[tuple, dt.datetime] = {}
+    recs = [r["data"] for r in d.read.records.get("time_entries", [])]
+    for r in recs:
+        k = (r["workspaceId"], r["userId"])
+        t = parse_instant(r["timeInterval"]["start"])
+        newest[k] = max(newest.get(k, t), t)
+    window = [r for r in recs if newest[(r["workspaceId"], r["userId"])] - dt.timedelta(days=7) <= parse_instant(r["timeInterval"]["start"])
+              < newest[(r["workspaceId"], r["userId"])] and r["timeInterval"].get("end")]
+    window.sort(key=lambda r: r["id"])
+    if len(window) < 4:
+        raise PartFailed(f"only {len(window)} time entries in the lookback windows of the demo preset")
+    gone, mv = window[:3], window[3]
+
+    def admin(path: str) -> None:
+        req = urllib.request.Request(d.sim.url + path, method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
+
+    for r in gone:
+        admin(f"/_sim/time-entries/delete?workspace={r['workspaceId']}&id={r['id']}")
+    to = (parse_instant(mv["timeInterval"]["start"]) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    admin(f"/_sim/time-entries/move?workspace={mv['workspaceId']}&id={mv['id']}&start={to}")
+    return [r["id"] for r in gone], (mv["id"], to)
 
 
 def tagged(records: dict[str, list[dict]], gen: int) -> dict[str, list[dict]]:
@@ -90,6 +122,10 @@ def run(chk: Checks) -> None:
                             generation=2, sync_id=2, modes=modes)
     cat2_path = write_json(base / "configured_catalog_2.json", configured2)
     state_path = write_json(base / "state.json", states_from(w1))
+    # Between the syncs, users delete a few entries of the lookback window and move another one
+    # within it: sync 2 must emit tombstones for the first and the new start for the last.
+    deleted, moved = change_entries(d)
+    say(f"  between the syncs: deleted time entries {deleted}; moved {moved[0]} to {moved[1]}")
     read2 = source_read(d.src_cfg, cat2_path, state=state_path)
     w2 = dest_write(dst_cfg, cat2_path, read2.run.stdout)
     counts2 = read2.count()
@@ -106,8 +142,15 @@ def run(chk: Checks) -> None:
     records2 = {k: (both[k] if modes[k][1] in ("append", "append_dedup") else [dict(r, _gen=2) for r in read2.records.get(k, [])])
                 for k in modes}
 
+    tomb = sorted(r["data"]["id"] for r in read2.records.get("time_entries", []) if r["data"].get("_ab_cdc_deleted_at"))
+    chk.check(tomb == sorted(deleted), f"sync 2 emitted tombstones for {tomb}, want the deleted {sorted(deleted)}")
+    new_start = [r["data"]["timeInterval"]["start"] for r in read2.records.get("time_entries", []) if r["data"]["id"] == moved[0]]
+    chk.check(bool(new_start) and parse_instant(new_start[-1]) == parse_instant(moved[1]),
+              f"sync 2 emitted the moved entry {moved[0]} with starts {new_start}, want {moved[1]}")
+    truth2 = d.sim.truth()
+
     def expected(name: str, mode: str) -> int:
-        return 2 * d.truth[name] if mode == "append" else d.truth[name]
+        return 2 * d.truth[name] if mode == "append" else truth2[name]
 
     cat = sql_catalog(warehouse)
     verify_sync(chk, cat, NAMESPACE, configured2, records2, d.truth, expected=expected, label="sync 2: ")
@@ -116,6 +159,10 @@ def run(chk: Checks) -> None:
                                       if s["stream"]["name"] in modes else d.truth[s["stream"]["name"]])
                 for s in d.configured["streams"]})
     te = cat.load_table((NAMESPACE, "time_entries"))
+    left = te.scan(row_filter=In("id", deleted + [moved[0]]), selected_fields=("id", "timeInterval")).to_arrow().to_pylist()
+    chk.check(sorted(r["id"] for r in left) == [moved[0]],
+              f"time_entries after sync 2 holds {sorted(r['id'] for r in left)} of the deleted {deleted} and moved {moved[0]}")
+    chk.count("deleted time entries gone from the dedup table", len(deleted))
     files = te.inspect.files().to_pylist()
     kinds = {0: 0, 1: 0, 2: 0}
     for f in files:

@@ -132,6 +132,7 @@ type Client struct {
 	bufs       sync.Pool
 
 	requests, retries, throttled, serverErrors, netErrors, badBodies atomic.Int64
+	latency                                                          atomic.Int64 // EWMA of successful requests, ns
 }
 
 // New validates o and returns a Client.
@@ -328,6 +329,9 @@ type Stats struct {
 	RateCuts      int64   // multiplicative decreases (one per congestion event)
 	RateIncreases int64   // additive increases
 	Rate          float64 // current limit in requests/s; 0 when unlimited
+	// Latency is a moving average of the time a successful request takes, from sending it to
+	// its body read and checked; 0 before the first.
+	Latency time.Duration
 }
 
 // Stats returns a snapshot of the counters.
@@ -339,6 +343,7 @@ func (c *Client) Stats() Stats {
 		ServerErrors:  c.serverErrors.Load(),
 		NetworkErrors: c.netErrors.Load(),
 		BadBodies:     c.badBodies.Load(),
+		Latency:       time.Duration(c.latency.Load()),
 	}
 	_, s.BufferedPeak = c.budget.stats()
 	if c.aimd != nil {
@@ -413,6 +418,7 @@ func (c *Client) Do(ctx context.Context, req Request, check func(*Response) erro
 		sentAt := time.Now()
 		resp, status, retryAfter, err := c.do(ctx, method, full, rel, req.Body, check)
 		if err == nil {
+			c.observe(time.Since(sentAt))
 			if c.aimd != nil {
 				if r := c.aimd.success(sentAt, time.Now()); r > 0 {
 					c.log("INFO", "clockify: no 429 for %s; request rate raised to %.1f/s", c.aimd.interval, r)
@@ -476,6 +482,20 @@ func (c *Client) Do(ctx context.Context, req Request, check func(*Response) erro
 // policy is the client's retry policy: the shared one, with the client's bounds.
 func (c *Client) policy() retry.Policy {
 	return retry.Policy{MaxAttempts: c.maxAttempts, MaxElapsed: c.maxElapsed, BaseDelay: c.backoffBase, MaxDelay: c.backoffMax}
+}
+
+// observe folds one request's time into the latency average (weight 1/8).
+func (c *Client) observe(d time.Duration) {
+	for {
+		old := c.latency.Load()
+		next := int64(d)
+		if old != 0 {
+			next = old + (int64(d)-old)/8
+		}
+		if c.latency.CompareAndSwap(old, next) {
+			return
+		}
+	}
 }
 
 func (c *Client) onThrottled(sentAt, now time.Time) {

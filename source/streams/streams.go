@@ -52,6 +52,10 @@ type Stream struct {
 	// name (records of a workspace's list rarely repeat the workspace id).
 	ParentKeys []string
 
+	// Deletions says how an incremental read learns of deleted records: the ids of the cursor's
+	// lookback window, kept in the state, and Clockify's change feed. nil: it does not.
+	Deletions *Deletions
+
 	// PlanFields says the records carry the plan that gates their descendants.
 	PlanFields *PlanFields
 	// Selectable says the config's workspace ids choose which records are read and fanned out.
@@ -96,6 +100,23 @@ type Range struct {
 	Required bool
 	From     time.Time
 	Ahead    time.Duration
+}
+
+// Deletions are the routes an incremental read uses to find deleted records.
+type Deletions struct {
+	// Feed lists deleted entities of Type per workspace, in a time range (Start, End; at most
+	// MaxSpan at once), paged by Page from FirstPage with Limit records; its answer has the list
+	// under Records (or is the bare list). Clockify marks it Experimental.
+	Feed                 string
+	Type                 string
+	Start, End           string
+	Page, Limit          string
+	FirstPage, PageLimit int
+	Records              []string
+	MaxSpan              time.Duration
+	// Single fetches one record by id: a record the lookback window no longer lists but that
+	// still exists has moved out of the window, not been deleted.
+	Single string
 }
 
 // Gate is a workspace feature (as listed in the workspace's features) and the lowest plan
@@ -188,11 +209,15 @@ var All = []*Stream{
 		Parent: &Parent{Stream: "projects", Field: "id", Param: "projectId"},
 		Key:    idKey, ParentKeys: []string{"workspaceId", "projectId"}},
 	// Newest first; start/end filter on timeInterval.start, read as wall clock in the account's
-	// time zone.
+	// time zone. The change feed pages from 0 by limit, without Last-Page; 50 is its documented
+	// default and, with no documented cap, the size asked, so a short page reliably ends it.
 	{Name: "time_entries", Path: "/workspaces/{workspaceId}/user/{userId}/time-entries", Paging: pages(50, 5000),
 		Parent: &Parent{Stream: "workspace_users", Field: "id", Param: "userId"},
 		Key:    idKey, Cursor: []string{"timeInterval", "start"}, Range: &Range{Start: "start", End: "end"},
-		ParentKeys: []string{"workspaceId", "userId"}},
+		ParentKeys: []string{"workspaceId", "userId"},
+		Deletions: &Deletions{Feed: "/workspaces/{workspaceId}/entities/deleted", Type: "TIME_ENTRY", Start: "start", End: "end",
+			Page: "page", Limit: "limit", FirstPage: 0, PageLimit: 50, Records: []string{"response"}, MaxSpan: 30 * 24 * time.Hour,
+			Single: "/workspaces/{workspaceId}/time-entries/{id}"}},
 	{Name: "time_entries_in_progress", Path: "/workspaces/{workspaceId}/time-entries/status/in-progress", Parent: perWorkspace(),
 		Paging: pages(10, 1000), Key: idKey, ParentKeys: inWorkspace},
 	{Name: "expenses", Path: "/workspaces/{workspaceId}/expenses", Parent: perWorkspace(), Paging: pages(50, 5000),
