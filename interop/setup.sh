@@ -55,4 +55,7 @@ else
   mvn -B -q dependency:get -Dartifact="$REST_FIXTURE_GAV" -Dtransitive=false
   [ -s "$jar" ] || { log "Maven reported success but $jar is missing"; exit 1; }
 fi
+for gav in $SPARK_JARS_GAV; do
+  [ -s "$(maven_jar "$gav")" ] || { log "fetching $gav with Maven"; mvn -B -q dependency:get -Dartifact="$gav" -Dtransitive=false; }
+done
 log "done"

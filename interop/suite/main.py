@@ -31,6 +31,7 @@ PARTS = [
     ("p4_rest", "4 Iceberg REST catalog (Apache fixture jar)"),
     ("p5_s3_glue", "5 S3 and Glue on moto server"),
     ("p6_postgres", "6 PostgreSQL SQL catalog, two concurrent destination processes"),
+    ("p9_spark", "9 Apache Spark 3.5 reads every table (SQLite JDBC catalog, REST fixture), nested-field SQL"),
 ]
 
 
