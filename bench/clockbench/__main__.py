@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import analyze, peers, procs, report
+from . import analyze, incremental, peers, procs, report
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -317,6 +317,10 @@ class Bench:
             sec["sizes"][str(n)] = {"runs": runs, "minimum_requests_all_streams_5000": minimum}
         self.results["sections"]["scaling_limited"] = sec
 
+    def incremental(self) -> None:
+        """Issue 10: what an incremental dedup sync costs (bench/clockbench/incremental.py)."""
+        incremental.run(self)
+
 
 def table_rows(warehouse: str, table: str):
     """total-records of the current snapshot, read from the newest metadata JSON of the table."""
@@ -371,7 +375,7 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "incremental"]
 
 
 def main() -> int:

@@ -19,6 +19,9 @@ class Plan:
     chaos_429_len: int
     limited_scale: bool  # also scale under 10 rps / 200 ms
     pyiceberg_batch_rows: int
+    incremental_sizes: tuple = ()  # time entries of the full + incremental dedup series (issue 10)
+    history_years: tuple = ()  # years of history at a constant weekly rate (issue 10)
+    history_per_week: int = 0
 
 
 FULL = Plan(
@@ -33,6 +36,9 @@ FULL = Plan(
     chaos_429_len=3,
     limited_scale=True,
     pyiceberg_batch_rows=100_000,
+    incremental_sizes=(200_000, 1_000_000, 5_000_000),
+    history_years=(1, 2, 4),
+    history_per_week=6_400,
 )
 
 QUICK = Plan(
@@ -47,6 +53,9 @@ QUICK = Plan(
     chaos_429_len=3,
     limited_scale=True,
     pyiceberg_batch_rows=100_000,
+    incremental_sizes=(20_000,),
+    history_years=(1, 2),
+    history_per_week=300,
 )
 
 # The simulator settings of the rate-limited comparison (issue 7): Clockify's documented 10 requests

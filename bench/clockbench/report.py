@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from . import incremental  # noqa: E402
+
 LABEL = {
     "ours": "clockberg source-clockify",
     "ours_all17": "clockberg source-clockify, all 17 streams",
@@ -429,6 +431,9 @@ class Report:
         self.plot_scaling(sc, lim, dest)
         self.img("scaling.png", "scaling")
 
+    def incremental(self) -> None:
+        incremental.report(self)
+
     def goals(self) -> None:
         """The figures issues 3 and 4 set as goals for our own programs, pass or miss."""
         rows = []
@@ -557,7 +562,7 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.goals):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.incremental, r.goals):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none
