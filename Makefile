@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin
 GOFLAGS_BUILD = -trimpath -ldflags="-s -w"
 
-.PHONY: all build test vet fmt demo read interop interop-setup bench bench-quick clean
+.PHONY: all build test vet fmt demo read interop interop-setup bench bench-quick faults clean
 
 all: build
 
@@ -37,6 +37,11 @@ bench: build
 
 bench-quick: build
 	bash bench/run.sh --quick
+
+# SIGKILL the destination at random moments of append, overwrite and dedup syncs, retry each one,
+# count rows lost and duplicated (goal: 0 and 0) and orphan files; also a section of make bench.
+faults: build
+	$(GO) run ./bench/faultbench -bin $(BIN) -trials 32
 
 clean:
 	rm -rf $(BIN) .demo

@@ -126,7 +126,9 @@ type run struct {
 
 func newRun(stdout, stderr io.Writer, spec *Spec) *run {
 	red := NewRedactor()
-	return &run{out: NewWriter(stdout, red), red: red, stderr: red.Writer(stderr), spec: spec}
+	r := &run{out: NewWriter(stdout, red), red: red, stderr: red.Writer(stderr), spec: spec}
+	redactLibraryLogs(r.stderr)
+	return r
 }
 
 func (r *run) finish(code int) int {

@@ -15,7 +15,8 @@ import (
 // Writer is the only writer of a connector's stdout. It is safe for concurrent use: callers
 // serialize messages in their own goroutine and one goroutine owns the buffered output, so every
 // message is one whole line. It flushes after STATE, TRACE and CONTROL messages, whenever it runs out
-// of queued work, and on Flush and Close. LOG and TRACE text is passed through the Redactor.
+// of queued work, and on Flush and Close. LOG, TRACE and CONNECTION_STATUS messages are passed
+// through the Redactor (a nil one still masks credential patterns).
 type Writer struct {
 	red  *Redactor
 	ch   chan writeItem
@@ -108,12 +109,18 @@ func (w *Writer) Send(m *Message) error {
 			t.Error = &e
 			m = &Message{Type: TypeTrace, Trace: &t}
 		}
+	case TypeConnectionStatus:
+		if m.ConnectionStatus != nil {
+			c := *m.ConnectionStatus
+			c.Message = w.red.String(c.Message)
+			m = &Message{Type: TypeConnectionStatus, ConnectionStatus: &c}
+		}
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("airbyte: encoding %s message: %w", m.Type, err)
 	}
-	if m.Type == TypeLog || m.Type == TypeTrace {
+	if m.Type == TypeLog || m.Type == TypeTrace || m.Type == TypeConnectionStatus {
 		// Catch secrets that reached other fields, e.g. a stream name built from config.
 		b = []byte(w.red.String(string(b)))
 	}

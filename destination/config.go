@@ -41,6 +41,7 @@ func parseConfig(raw json.RawMessage) (*Config, error) {
 	if c.Namespace = strings.TrimSpace(c.Namespace); c.Namespace == "" {
 		c.Namespace = DefaultNamespace
 	}
+	c.Namespace = safeName(c.Namespace) // see names.go
 	if c.FlushRecords <= 0 {
 		c.FlushRecords = DefaultFlushRecords
 	}

@@ -3,10 +3,14 @@ package destination
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -44,7 +48,8 @@ type value struct {
 
 // column is one data column of the table and how record values are converted into it.
 type column struct {
-	name     string
+	name     string // the column's name
+	prop     string // the record property it is read from (see names.go)
 	kind     colKind
 	required bool
 	field    int  // index in the Arrow schema
@@ -71,7 +76,7 @@ type rowBuilder struct {
 func kindOf(t iceberg.Type, doc string) colKind {
 	switch t.(type) {
 	case iceberg.StringType:
-		if doc == jsonDoc {
+		if docIsJSON(doc) {
 			return kJSON
 		}
 		return kString
@@ -95,8 +100,8 @@ func kindOf(t iceberg.Type, doc string) colKind {
 	return kUnsupported
 }
 
-// newRowBuilder prepares conversion into sch. jsonProps names properties whose current JSON
-// schema is untyped or nested: a plain string column receiving them keeps JSON text.
+// newRowBuilder prepares conversion into sch. tracked names the properties (primary key, cursor)
+// whose converted values are kept for comparisons.
 func newRowBuilder(sch *iceberg.Schema, asc *arrow.Schema, tracked []string, syncID *int64, gen int64) (*rowBuilder, error) {
 	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen}
 	b.meta = [4]int{-1, -1, -1, -1}
@@ -115,16 +120,15 @@ func newRowBuilder(sch *iceberg.Schema, asc *arrow.Schema, tracked []string, syn
 			b.meta[3] = i
 			continue
 		}
-		c := column{name: f.Name, kind: kindOf(f.Type, f.Doc), required: f.Required, field: i}
-		for _, t := range tracked {
-			if t == f.Name {
-				c.track = true
-			}
+		c := column{name: f.Name, prop: f.Name, kind: kindOf(f.Type, f.Doc), required: f.Required, field: i}
+		if orig, ok := docOriginal(f.Doc); ok {
+			c.prop = orig
 		}
+		c.track = slices.Contains(tracked, c.prop)
 		if c.required && c.kind == kUnsupported {
 			return nil, fmt.Errorf("column %q is required and of type %s, which this destination cannot write", f.Name, f.Type)
 		}
-		b.byName[f.Name] = len(b.cols)
+		b.byName[c.prop] = len(b.cols)
 		b.cols = append(b.cols, c)
 	}
 	for i, m := range b.meta {
@@ -166,17 +170,17 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			continue
 		}
 		if isNull(b.raw[i]) {
-			return errNullKey{c.name}
+			return errNullKey{c.prop}
 		}
-		if _, _, ok := parse(c, b.raw[i], false); !ok {
-			return fmt.Errorf("primary key column %q: value %s does not fit type %s", c.name, truncate(b.raw[i]), kindName(c.kind))
+		if _, _, ch := parse(c, b.raw[i], false); ch.nulls() {
+			return fmt.Errorf("primary key field %q: value %s does not fit type %s", c.prop, truncate(b.raw[i]), kindName(c.kind))
 		}
 	}
 	var changes []airbyte.Change
 	for i := range b.cols {
 		c := &b.cols[i]
-		if !b.appendValue(c, b.raw[i], &b.cur[i]) {
-			changes = append(changes, airbyte.Change{Field: c.name, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationTypecastError})
+		if ch := b.appendValue(c, b.raw[i], &b.cur[i]); ch != unchanged {
+			changes = append(changes, ch.record(c.prop))
 		}
 	}
 	id := uuid.New()
@@ -239,89 +243,143 @@ func unsafeString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// parse converts raw for column c. body is the bytes to store for string and JSON columns. ok is
-// false when a non-null value does not fit the column.
-func parse(c *column, raw []byte, keep bool) (v value, body []byte, ok bool) {
+// conversion says how a value reached its column. Every outcome but unchanged is recorded in the
+// row's _airbyte_meta: nothing a record carries changes silently.
+type conversion uint8
+
+const (
+	unchanged conversion = iota
+	// The value is stored, but not byte for byte: invalid UTF-8 replaced by U+FFFD.
+	replacedInvalidUTF8
+	// The value is stored as the nearest value of the column's type: a number with more
+	// significant digits than a double holds.
+	roundedToType
+	// The value is stored as null: it is not of the column's type.
+	nulledWrongType
+	// The value is stored as null: it is of the column's type but outside its range.
+	nulledOutOfRange
+)
+
+func (c conversion) nulls() bool { return c == nulledWrongType || c == nulledOutOfRange }
+
+// record is the _airbyte_meta change for field. The protocol knows two changes, NULLED and
+// TRUNCATED; a value stored with some of its content lost (bytes that were not UTF-8, digits a
+// double cannot hold) is TRUNCATED.
+func (c conversion) record(field string) airbyte.Change {
+	switch c {
+	case replacedInvalidUTF8:
+		return airbyte.Change{Field: field, Change: airbyte.ChangeTruncated, Reason: airbyte.ReasonDestinationSerializationError}
+	case roundedToType:
+		return airbyte.Change{Field: field, Change: airbyte.ChangeTruncated, Reason: airbyte.ReasonDestinationFieldSizeLimit}
+	case nulledOutOfRange:
+		return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationFieldSizeLimit}
+	}
+	return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationTypecastError}
+}
+
+// parse converts raw for column c. body is the bytes to store for string and JSON columns.
+func parse(c *column, raw []byte, keep bool) (v value, body []byte, conv conversion) {
 	if isNull(raw) {
-		return value{null: true}, nil, true
+		return value{null: true}, nil, unchanged
 	}
 	switch c.kind {
 	case kJSON:
-		if keep {
-			v.s = string(raw)
+		body = raw
+		if !utf8.Valid(raw) {
+			// Invalid bytes can only sit inside JSON strings, so the text stays valid JSON.
+			body, conv = bytes.ToValidUTF8(raw, []byte(replacementChar)), replacedInvalidUTF8
 		}
-		return v, raw, true
+		if keep {
+			v.s = string(body)
+		}
+		return v, body, conv
 	case kString:
 		if raw[0] != '"' {
-			return v, nil, false
+			return v, nil, nulledWrongType
 		}
 		body = raw[1 : len(raw)-1]
 		if bytes.IndexByte(body, '\\') >= 0 {
 			var s string
 			if json.Unmarshal(raw, &s) != nil {
-				return v, nil, false
+				return v, nil, nulledWrongType
+			}
+			// encoding/json turns invalid bytes and unpaired surrogate escapes into U+FFFD
+			// without a word; more U+FFFD out than in means it did.
+			if strings.Count(s, replacementChar) > countReplacementChars(body) {
+				conv = replacedInvalidUTF8
 			}
 			body = []byte(s)
+		} else if !utf8.Valid(body) {
+			body, conv = bytes.ToValidUTF8(body, []byte(replacementChar)), replacedInvalidUTF8
 		}
 		if keep {
 			v.s = string(body)
 		}
-		return v, body, true
+		return v, body, conv
 	case kBool:
 		switch string(raw) {
 		case "true":
 			v.i = 1
-			return v, nil, true
+			return v, nil, unchanged
 		case "false":
-			return v, nil, true
+			return v, nil, unchanged
 		}
-		return v, nil, false
+		return v, nil, nulledWrongType
 	case kInt64, kInt32:
-		n, good := parseInteger(raw)
-		if good && c.kind == kInt32 && (n < math.MinInt32 || n > math.MaxInt32) {
-			good = false
+		n, conv := integerValue(raw)
+		if conv == unchanged && c.kind == kInt32 && (n < math.MinInt32 || n > math.MaxInt32) {
+			conv = nulledOutOfRange
 		}
 		v.i = n
-		return v, nil, good
+		return v, nil, conv
 	case kFloat64, kFloat32:
-		if c := raw[0]; c != '-' && (c < '0' || c > '9') {
-			return v, nil, false
-		}
-		f, err := strconv.ParseFloat(unsafeString(raw), 64)
-		if err != nil || math.IsInf(f, 0) || (c.kind == kFloat32 && math.Abs(f) > math.MaxFloat32) {
-			return v, nil, false
-		}
+		f, conv := floatValue(raw, c.kind == kFloat32)
 		v.f = f
-		return v, nil, true
+		return v, nil, conv
 	case kDate:
 		t, good := parseTime(raw, false)
 		if !good {
-			return v, nil, false
+			return v, nil, nulledWrongType
 		}
 		v.i = floorDiv(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix(), 86400)
-		return v, nil, true
+		return v, nil, unchanged
 	case kTimestampTZ, kTimestamp:
 		t, good := parseTime(raw, c.kind == kTimestamp)
 		if !good || t.Year() < 1 || t.Year() > 9999 {
-			return v, nil, false
+			return v, nil, nulledWrongType
 		}
 		v.i = t.UnixMicro()
-		return v, nil, true
+		return v, nil, unchanged
 	}
-	return v, nil, false
+	return v, nil, nulledWrongType
 }
 
-// appendValue converts raw into column c and appends it, or appends null. It reports false when
-// a non-null value did not fit (the caller records the change).
-func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) bool {
+const replacementChar = "\uFFFD"
+
+// countReplacementChars counts U+FFFD in JSON string content, literal or escaped.
+func countReplacementChars(body []byte) int {
+	n := bytes.Count(body, []byte(replacementChar))
+	for i := 0; i+6 <= len(body); i++ {
+		if body[i] == '\\' {
+			if body[i+1] == 'u' && strings.EqualFold(string(body[i+2:i+6]), "fffd") {
+				n++
+			}
+			i++ // skip the escaped character, so \\ufffd is not counted
+		}
+	}
+	return n
+}
+
+// appendValue converts raw into column c and appends it, or appends null, and says how.
+func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) conversion {
 	fb := b.rb.Field(c.field)
-	v, body, ok := parse(c, raw, c.track)
-	if !ok || v.null {
+	v, body, conv := parse(c, raw, c.track)
+	if conv.nulls() || v.null {
 		fb.AppendNull()
 		if c.track {
 			*out = value{null: true}
 		}
-		return ok
+		return conv
 	}
 	switch c.kind {
 	case kJSON, kString:
@@ -344,7 +402,7 @@ func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) bool {
 	if c.track {
 		*out = v
 	}
-	return true
+	return conv
 }
 
 func floorDiv(a, b int64) int64 {
@@ -355,21 +413,144 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// parseInteger accepts JSON integers and integral floats (1.0, 1e3) that fit in 64 bits.
+// parseInteger accepts JSON integers and integral numbers (1.0, 1e3) that fit in 64 bits.
 func parseInteger(raw []byte) (int64, bool) {
-	c := raw[0]
-	if c != '-' && (c < '0' || c > '9') {
-		return 0, false
+	n, conv := integerValue(raw)
+	return n, conv == unchanged
+}
+
+// integerValue reads a JSON number whose value is exactly an integer of 64 bits. A fraction
+// (1.5) is the wrong type; an integer beyond the range, however written, is out of range.
+func integerValue(raw []byte) (int64, conversion) {
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, nulledWrongType
 	}
 	s := unsafeString(raw)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, true
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		return n, unchanged
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || f < -9.223372036854775808e18 || f >= 9.223372036854775808e18 {
-		return 0, false
+	d, ok := decimalOf(s)
+	switch {
+	case !ok:
+		return 0, nulledWrongType
+	case d.digits == "":
+		return 0, unchanged
+	case d.exp < 0:
+		return 0, nulledWrongType
+	case len(d.digits)+d.exp > 19:
+		return 0, nulledOutOfRange
 	}
-	return int64(f), true
+	u, err := strconv.ParseUint(d.digits+strings.Repeat("0", d.exp), 10, 64)
+	switch {
+	case err != nil:
+		return 0, nulledOutOfRange
+	case d.neg && u <= 1<<63:
+		return int64(-u), unchanged // -1<<63 included: -u wraps to it
+	case !d.neg && u <= math.MaxInt64:
+		return int64(u), unchanged
+	}
+	return 0, nulledOutOfRange
+}
+
+// decimal is a JSON number as sign, significant digits (no leading or trailing zeros; "" for
+// zero) and a power of ten: value = digits × 10^exp.
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int
+}
+
+// maxExponent bounds the exponents decimalOf reads exactly; beyond it every non-zero number is
+// far outside the range of any column type, and is reported with exp at the bound.
+const maxExponent = 1 << 20
+
+func decimalOf(s string) (decimal, bool) {
+	var d decimal
+	if strings.HasPrefix(s, "-") {
+		d.neg, s = true, s[1:]
+	}
+	mant := s
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			if !errors.Is(err, strconv.ErrRange) {
+				return d, false
+			}
+			e = maxExponent
+			if strings.HasPrefix(s[i+1:], "-") {
+				e = -maxExponent
+			}
+		}
+		d.exp = max(-maxExponent, min(e, maxExponent))
+	}
+	intPart, frac := mant, ""
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		intPart, frac = mant[:i], mant[i+1:]
+	}
+	if intPart == "" || strings.Trim(intPart+frac, "0123456789") != "" {
+		return d, false
+	}
+	digits := strings.TrimLeft(intPart+frac, "0")
+	d.exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	d.exp += len(digits) - len(trimmed)
+	d.digits = trimmed
+	if d.digits == "" {
+		d = decimal{}
+	}
+	return d, true
+}
+
+// significantDigits counts the digits of a JSON number's mantissa from its first non-zero one
+// (trailing zeros included): 0 for zero.
+func significantDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 'e' || c == 'E':
+			return n
+		case c >= '1' && c <= '9', c == '0' && n > 0:
+			n++
+		}
+	}
+	return n
+}
+
+// floatValue reads a JSON number into a double (or float). A value beyond the type's range is
+// out of range; one whose decimal digits the type cannot all hold is stored rounded, and said so.
+func floatValue(raw []byte, single bool) (float64, conversion) {
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, nulledWrongType
+	}
+	s := unsafeString(raw)
+	bits, exactDigits := 64, 15
+	if single {
+		bits, exactDigits = 32, 6
+	}
+	f, err := strconv.ParseFloat(s, bits)
+	if math.IsInf(f, 0) {
+		return 0, nulledOutOfRange
+	}
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, nulledWrongType
+	}
+	tiny := math.SmallestNonzeroFloat64 * (1 << 52) // below this doubles lose digits
+	if single {
+		tiny = math.SmallestNonzeroFloat32 * (1 << 23)
+	}
+	if n := significantDigits(s); n > 0 && n <= exactDigits && math.Abs(f) >= tiny {
+		return f, unchanged // at most exactDigits significant digits always round-trip
+	}
+	d, ok := decimalOf(s)
+	if !ok {
+		return 0, nulledWrongType
+	}
+	if back, _ := decimalOf(strconv.FormatFloat(f, 'g', -1, bits)); back != d {
+		return f, roundedToType
+	}
+	return f, unchanged
 }
 
 var zonedLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z0700"}

@@ -33,10 +33,17 @@ func (st *stream) dedupe(ctx context.Context, b *batch, txn *table.Transaction, 
 		return fmt.Errorf("table %s: %w", name, err)
 	}
 	keep := map[string]bool{}
-	if head := st.branchHead(); head != nil {
-		fields := append(append([]string{}, st.pk...), colRawID)
-		if st.cursor != "" {
-			fields = append(fields, st.cursor)
+	head := st.branchHead()
+	if st.truncate {
+		head = st.stagingBase()
+	}
+	if head != nil {
+		fields := []string{colRawID}
+		for _, i := range b.pkI {
+			fields = append(fields, b.rb.cols[i].name)
+		}
+		if b.cursorI >= 0 {
+			fields = append(fields, b.rb.cols[b.cursorI].name)
 		}
 		_, recs, err := st.tbl.Scan(table.WithSnapshotID(head.SnapshotID), table.WithRowFilter(inKeys),
 			table.WithSelectedFields(fields...)).ToArrowRecords(ctx)
@@ -79,14 +86,14 @@ func (st *stream) matchExisting(b *batch, rec arrow.RecordBatch, keep map[string
 		}
 		return rec.Column(idx[0])
 	}
-	keyCols := make([]arrow.Array, len(st.pk))
-	for i, k := range st.pk {
-		keyCols[i] = col(k)
+	keyCols := make([]arrow.Array, len(b.pkI))
+	for i, k := range b.pkI {
+		keyCols[i] = col(b.rb.cols[k].name)
 	}
 	ids := col(colRawID)
 	var cur arrow.Array
-	if st.cursor != "" {
-		cur = col(st.cursor)
+	if b.cursorI >= 0 {
+		cur = col(b.rb.cols[b.cursorI].name)
 	}
 	for r := 0; r < int(rec.NumRows()); r++ {
 		var sb strings.Builder

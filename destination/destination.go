@@ -6,14 +6,29 @@
 // commit adds them to a snapshot. A commit happens at a STATE once a stream's pending rows reach
 // flush_records, flush_bytes or flush_interval_seconds, and at the end of input; every commit then
 // covers only records received before that STATE, and the pending STATEs are echoed after it.
-// Nothing after the last echoed STATE is made visible by a failed run.
+// Nothing after the last echoed STATE is made visible by a failed run. When the input carries
+// stream statuses, a stream that ends without COMPLETE commits nothing past its last echoed STATE
+// (its source stopped early and the retry sends those records again).
 //
 // Truncating streams (overwrite, or minimum_generation_id == generation_id) commit to a staging
 // branch named airbyte_staging_gen_<generation>, which starts without main's files. Readers of main
 // keep seeing the previous data. When the stream completes (STREAM_STATUS COMPLETE, or the end of
 // input when the input carries no statuses), one commit on main replaces main's files with the
-// branch's. An interrupted sync leaves main untouched; a retry with the same generation continues
-// the branch, so rows whose states were echoed are kept.
+// branch's. An interrupted sync leaves main untouched. The branch holds exactly the rows of echoed
+// STATEs, so a retry with the same generation that resumes from the last echoed state continues
+// it; a retry that sends everything again replaces the earlier attempts' rows by primary key, in
+// the same commits (attempts.go), so main ends with one row per record either way.
+//
+// Names. Stream, namespace and property names become table, namespace and column names made of
+// ASCII letters, digits and '_' (names.go): a safe name stays as it is, others are transliterated,
+// and collisions get a suffix hashed from the original name. The original is kept (table property
+// airbyte.stream, column doc), so the mapping is the same in every later sync.
+//
+// Values. A value that does not reach its column as sent is recorded in the row's _airbyte_meta:
+// not of the column's type (NULLED, DESTINATION_TYPECAST_ERROR), beyond its range (NULLED,
+// DESTINATION_FIELD_SIZE_LIMITATION), more digits than a double holds (stored rounded, TRUNCATED,
+// DESTINATION_FIELD_SIZE_LIMITATION), invalid UTF-8 replaced by U+FFFD in string and JSON columns
+// (TRUNCATED, DESTINATION_SERIALIZATION_ERROR).
 //
 // append_dedup keeps one row per primary key: each commit adds the batch's files and, in the same
 // transaction, deletes by copy-on-write every row of the batch's keys except the survivor (highest
@@ -107,22 +122,35 @@ func (d *Destination) Write(ctx context.Context, config json.RawMessage, cc *air
 	return s.run(ctx, in)
 }
 
+// CheckTimeout bounds a whole check, well inside the 9 minutes the platform allows. Each catalog
+// request is bounded on its own too (catalogs.ConnectTimeout and AnswerTimeout), so a silent host
+// is named long before this.
+var CheckTimeout = 4 * time.Minute
+
 // Check creates a probe table, writes a row, reads it back and drops the table.
 func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airbyte.ConnectionStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
 	cfg, cat, err := d.open(ctx, config)
 	if err != nil {
-		return airbyte.Failed(err.Error()), nil
+		return airbyte.Failed(checkFailure(ctx, err)), nil
 	}
 	defer catalogs.Close(cat)
 	if err := probe(ctx, cfg, cat); err != nil {
-		return airbyte.Failed(fmt.Sprintf("%s: %v", cfg.Settings.Describe(), err)), nil
+		return airbyte.Failed(fmt.Sprintf("%s: %s", cfg.Settings.Describe(), checkFailure(ctx, err))), nil
 	}
 	return airbyte.Succeeded(""), nil
 }
 
+// checkFailure is the text of a failed check, saying so when the check ran out of time.
+func checkFailure(ctx context.Context, err error) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("the check did not finish within %s: %v", CheckTimeout, err)
+	}
+	return err.Error()
+}
+
 func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
 	ns := table.Identifier{cfg.Namespace}
 	ok, err := cat.CheckNamespaceExists(ctx, ns)
 	if err != nil {

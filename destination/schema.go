@@ -22,9 +22,43 @@ const jsonDoc = "JSON text; read with PARSE_JSON"
 
 // property is one top-level property of a stream's JSON schema and the column it wants.
 type property struct {
-	Name string
-	Type iceberg.Type
-	JSON bool // the value is stored as JSON text in a string column
+	Name   string // as in the JSON schema and the records
+	Column string // the column's name (see names.go); set once the table's columns are known
+	Type   iceberg.Type
+	JSON   bool // the value is stored as JSON text in a string column
+}
+
+// metaColumns are the names no property can have as its column.
+var metaColumns = []string{colRawID, colExtractedAt, colGenerationID, colMeta}
+
+// mapColumns sets the column name of every property, keeping the names the table sch (nil for a
+// new table) already gives them.
+func mapColumns(props []property, sch *iceberg.Schema) error {
+	existing := map[string]string{}
+	if sch != nil {
+		for _, f := range sch.Fields() {
+			if slices.Contains(metaColumns, f.Name) {
+				continue
+			}
+			orig, ok := docOriginal(f.Doc)
+			if !ok {
+				orig = f.Name
+			}
+			existing[f.Name] = orig
+		}
+	}
+	names := make([]string, len(props))
+	for i, p := range props {
+		names[i] = p.Name
+	}
+	cols, err := assignNames(names, existing, metaColumns)
+	if err != nil {
+		return err
+	}
+	for i := range props {
+		props[i].Column = cols[props[i].Name]
+	}
+	return nil
 }
 
 // jsonSchema is the subset of draft-07 the mapping reads.
@@ -53,10 +87,7 @@ func streamProperties(schema json.RawMessage) ([]property, error) {
 	}
 	out := make([]property, 0, len(names))
 	for _, name := range names {
-		switch name {
-		case colRawID, colExtractedAt, colGenerationID, colMeta:
-			continue // the meta column of that name wins; the property cannot be stored
-		}
+		// A property named like a meta column is kept: its column gets another name (names.go).
 		p, err := propertyType(s.Properties[name])
 		if err != nil {
 			return nil, fmt.Errorf("property %q: %w", name, err)
@@ -172,10 +203,7 @@ func newTableSchema(props []property, pk []string) *iceberg.Schema {
 	fields := metaFields()
 	var ids []int
 	for _, p := range props {
-		f := iceberg.NestedField{ID: len(fields) + 1, Name: p.Name, Type: p.Type}
-		if p.JSON {
-			f.Doc = jsonDoc
-		}
+		f := iceberg.NestedField{ID: len(fields) + 1, Name: p.Column, Type: p.Type, Doc: fieldDoc(p.JSON, p.Name, p.Column)}
 		if slices.Contains(pk, p.Name) && identifierType(p) {
 			f.Required = true
 			ids = append(ids, f.ID)

@@ -25,9 +25,19 @@ func TestStreamProperties(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	want := "s:string ns:string i:long ai:long n:double b:boolean d:date tz:timestamptz ntz:timestamp o:string(json) a:string(json) u:string(json) one:string(json) x:string(json) wéird name:string"
+	want := "s:string ns:string i:long ai:long n:double b:boolean d:date tz:timestamptz ntz:timestamp o:string(json) a:string(json) u:string(json) one:string(json) x:string(json) _airbyte_raw_id:string wéird name:string"
 	if strings.Join(got, " ") != want {
 		t.Errorf("properties\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	// A property named like a meta column is kept under another column name.
+	if err := mapColumns(props, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := props[len(props)-2].Column; c != "_airbyte_raw_id_"+nameHash("_airbyte_raw_id") {
+		t.Errorf("the _airbyte_raw_id property maps to column %q", c)
+	}
+	if c := props[len(props)-1].Column; c != "weird_name" {
+		t.Errorf("the wéird name property maps to column %q", c)
 	}
 	if _, err := streamProperties(json.RawMessage(`{"properties":{"a":{"type":5}}}`)); err == nil {
 		t.Errorf("a numeric type was accepted")

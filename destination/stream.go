@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/destination/catalogs"
 )
 
 // stagingPrefix names the branches a truncating stream commits to until it completes.
@@ -51,21 +52,25 @@ type stream struct {
 	cfg      *airbyte.ConfiguredStream
 	desc     airbyte.StreamDescriptor
 	ident    table.Identifier
+	names    []string // candidate table names, the first preferred (see names.go)
 	props    []property
-	pk       []string // top-level primary key columns (append_dedup only)
-	cursor   string   // top-level cursor column, "" when deduplicating by arrival
+	pk       []string // top-level primary key properties (append_dedup only)
+	recordID []string // top-level properties that identify a record across attempts (truncating streams)
+	cursor   string   // top-level cursor property, "" when deduplicating by arrival
 	inner    []string // path inside a JSON cursor column (e.g. timeInterval.start)
 	dedup    bool
 	truncate bool
 	branch   string // table.MainBranch, or the staging branch of a truncating stream
 	gen      int64
 
-	tbl       *table.Table
-	open      *batch
-	complete  bool  // a STREAM_STATUS COMPLETE arrived
-	finalized bool  // older data replaced (truncate) after completion
-	committed int64 // rows committed in this sync
-	received  int64 // rows since the previous STATE of this stream
+	tbl        *table.Table
+	open       *batch
+	inh        *inheritance // rows of this generation that earlier attempts committed (attempts.go)
+	firstState string       // digest of this run's first STATE of the stream that followed records
+	complete   bool         // a STREAM_STATUS COMPLETE arrived
+	finalized  bool         // older data replaced (truncate) after completion
+	committed  int64        // rows committed in this sync
+	received   int64        // rows since the previous STATE of this stream
 }
 
 // batch is the data written since the last commit: Parquet files already on storage but not yet
@@ -80,12 +85,20 @@ type batch struct {
 	cancel  context.CancelFunc
 	rows    int64
 	started time.Time
+	line    int // input line of the batch's first record
 	// append_dedup: the surviving row of each key seen in this batch.
 	winners map[string]*winner
 	dupes   bool
 	cursorI int      // index of the cursor in rb.cols, -1 when none
 	inner   []string // path inside the cursor's JSON text
 	pkI     []int    // indices of the key columns in rb.cols
+	// Truncating streams with inherited rows: the record ids in this batch, and what its commit
+	// does to the inherited files.
+	idI        []int
+	ids        map[string]struct{}
+	idFirst    map[string]value // distinct values of the first id column, for the pruning filter
+	inhRemoved []string
+	inhAdded   []iceberg.DataFile
 }
 
 type winner struct {
@@ -94,14 +107,18 @@ type winner struct {
 	rawID  string
 }
 
-func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string) (*stream, error) {
+// newStream prepares a configured stream; names are its table's candidate names in namespace.
+func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string, names []string) (*stream, error) {
 	d := cs.Stream.Descriptor()
 	props, err := streamProperties(cs.Stream.JSONSchema)
 	if err != nil {
 		return nil, airbyte.ConfigErrorf("stream %s: %v", d, err).WithStream(d)
 	}
-	st := &stream{s: s, cfg: cs, desc: d, props: props, gen: cs.Generation(), branch: table.MainBranch}
-	st.ident = table.Identifier{namespace, cs.Stream.Name}
+	st := &stream{s: s, cfg: cs, desc: d, props: props, gen: cs.Generation(), branch: table.MainBranch, names: names}
+	st.ident = table.Identifier{namespace, names[0]}
+	if err := catalogs.CheckIdentifier(st.ident); err != nil {
+		return nil, airbyte.ConfigErrorf("stream %s: %v", d, err).WithStream(d)
+	}
 	st.truncate = cs.Truncates()
 	switch cs.DestinationSyncMode {
 	case airbyte.Append, airbyte.Overwrite, "":
@@ -142,8 +159,33 @@ func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string) (*str
 	}
 	if st.truncate {
 		st.branch = stagingPrefix + strconv.FormatInt(st.gen, 10)
+		st.recordID = st.pk
+		if !st.dedup {
+			st.recordID = recordIDOf(cs, props)
+		}
 	}
 	return st, nil
+}
+
+// recordIDOf is the primary key (configured, else source-defined) when every part is a top-level
+// property of a type rows can be matched on; nil otherwise.
+func recordIDOf(cs *airbyte.ConfiguredStream, props []property) []string {
+	pk := cs.PrimaryKey
+	if len(pk) == 0 {
+		pk = cs.Stream.SourceDefinedPrimaryKey
+	}
+	var out []string
+	for _, path := range pk {
+		if len(path) != 1 {
+			return nil
+		}
+		p := findProp(props, path[0])
+		if p == nil || !identifierType(*p) {
+			return nil
+		}
+		out = append(out, path[0])
+	}
+	return out
 }
 
 func findProp(props []property, name string) *property {
@@ -169,28 +211,66 @@ func (st *stream) load(ctx context.Context) error {
 			return fmt.Errorf("creating namespace %q: %w", ns[0], err)
 		}
 	}
-	tbl, err := cat.LoadTable(ctx, st.ident)
-	if errors.Is(err, catalog.ErrNoSuchTable) {
-		tbl, err = cat.CreateTable(ctx, st.ident, newTableSchema(st.props, st.pk),
-			catalog.WithProperties(tableProps(st.s.cfg.TargetFileSizeBytes)))
-		if errors.Is(err, catalog.ErrTableAlreadyExists) {
-			tbl, err = cat.LoadTable(ctx, st.ident)
-		}
-	}
+	tbl, err := st.openTable(ctx)
 	if err != nil {
 		return fmt.Errorf("opening table %s: %w", strings.Join(st.ident, "."), err)
 	}
 	st.tbl = tbl
+	if err := mapColumns(st.props, tbl.Schema()); err != nil {
+		return fmt.Errorf("table %s: %w", strings.Join(st.ident, "."), err)
+	}
 	if err := st.enforceProps(ctx); err != nil {
 		return err
 	}
-	return st.dropStaleBranches(ctx)
+	if err := st.dropStaleBranches(ctx); err != nil {
+		return err
+	}
+	return st.findInherited(ctx)
 }
+
+// openTable loads the stream's table, or creates it. A table of a candidate name that another
+// stream created (its airbyte.stream property names that stream) is skipped for the next name.
+func (st *stream) openTable(ctx context.Context) (*table.Table, error) {
+	cat := st.s.cat
+	for i, name := range st.names {
+		st.ident = table.Identifier{st.ident[0], name}
+		tbl, err := cat.LoadTable(ctx, st.ident)
+		if errors.Is(err, catalog.ErrNoSuchTable) {
+			if err := mapColumns(st.props, nil); err != nil {
+				return nil, err
+			}
+			props := tableProps(st.s.cfg.TargetFileSizeBytes)
+			props[PropStream] = st.desc.String()
+			tbl, err = cat.CreateTable(ctx, st.ident, newTableSchema(st.props, st.pk), catalog.WithProperties(props))
+			if errors.Is(err, catalog.ErrTableAlreadyExists) {
+				tbl, err = cat.LoadTable(ctx, st.ident)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if owner, ok := tbl.Properties()[PropStream]; ok && owner != st.desc.String() {
+			if i == len(st.names)-1 {
+				return nil, fmt.Errorf("the table belongs to stream %q", owner)
+			}
+			continue
+		}
+		return tbl, nil
+	}
+	return nil, errors.New("no table name")
+}
+
+// PropStream is the table property naming the stream (namespace.name as in the catalog) that
+// created the table, so that two streams whose names map to the same table name never share it.
+const PropStream = "airbyte.stream"
 
 func (st *stream) enforceProps(ctx context.Context) error {
 	want := tableProps(st.s.cfg.TargetFileSizeBytes)
 	have := st.tbl.Properties()
 	missing := iceberg.Properties{}
+	if _, ok := have[PropStream]; !ok {
+		missing[PropStream] = st.desc.String()
+	}
 	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes", "write.parquet.row-group-limit"} {
 		if have[k] != want[k] {
 			missing[k] = want[k]
@@ -258,17 +338,13 @@ func (st *stream) evolve(txn *table.Transaction) error {
 		return upd
 	}
 	for _, p := range st.props {
-		f, ok := sch.FindFieldByName(p.Name)
+		f, ok := sch.FindFieldByName(p.Column)
 		if !ok {
-			doc := ""
-			if p.JSON {
-				doc = jsonDoc
-			}
-			get().AddColumn([]string{p.Name}, p.Type, doc, false, nil)
+			get().AddColumn([]string{p.Column}, p.Type, fieldDoc(p.JSON, p.Name, p.Column), false, nil)
 			continue
 		}
 		if !f.Type.Equals(p.Type) && allowedWidening(f.Type, p.Type) {
-			get().UpdateColumn([]string{p.Name}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: p.Type}})
+			get().UpdateColumn([]string{p.Column}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: p.Type}})
 		}
 	}
 	if upd == nil {
@@ -298,7 +374,7 @@ func (st *stream) begin(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("arrow schema of %s: %w", strings.Join(st.ident, "."), err)
 	}
-	tracked := slices.Clone(st.pk)
+	tracked := slices.Concat(st.pk, st.recordID)
 	if st.cursor != "" {
 		tracked = append(tracked, st.cursor)
 	}
@@ -308,7 +384,7 @@ func (st *stream) begin(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	b := &batch{txn: txn, rb: rb, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
-		cancel: cancel, started: time.Now(), cursorI: -1}
+		cancel: cancel, started: time.Now(), cursorI: -1, line: st.s.lastLine}
 	if st.dedup {
 		b.winners = map[string]*winner{}
 		for _, k := range st.pk {
@@ -317,6 +393,11 @@ func (st *stream) begin(ctx context.Context) error {
 		if st.cursor != "" {
 			b.cursorI = rb.byName[st.cursor]
 			b.inner = st.inner
+		}
+	}
+	if st.tracksIDs() {
+		for _, k := range st.recordID {
+			b.idI = append(b.idI, rb.byName[k])
 		}
 	}
 	recs := func(yield func(arrow.RecordBatch, error) bool) {
@@ -366,10 +447,13 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 		for _, i := range b.pkI {
 			if b.rb.cur[i].null {
 				// The row is already in the batch, but a failed sync never commits it.
-				return errNullKey{b.rb.cols[i].name}
+				return errNullKey{b.rb.cols[i].prop}
 			}
 		}
 		b.track()
+	}
+	if len(b.idI) > 0 {
+		b.trackID()
 	}
 	if b.rb.rows >= batchRows {
 		return b.send(b.rb.batch())
@@ -552,6 +636,7 @@ func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) erro
 		}
 	}
 	st.committed += b.rows
+	st.committedOverInherited(b)
 	return nil
 }
 
@@ -573,7 +658,10 @@ func hasCommit(tbl *table.Table, id string) bool {
 // stage puts the batch's files (and, for append_dedup, the deletes) into txn.
 func (st *stream) stage(ctx context.Context, b *batch, txn *table.Transaction, props iceberg.Properties) error {
 	name := strings.Join(st.ident, ".")
-	if st.truncate && st.branchHead() == nil {
+	b.inhRemoved, b.inhAdded = nil, nil
+	inh := st.inh
+	switch {
+	case st.truncate && st.branchHead() == nil && (inh == nil || !inh.fromMain || inh.restart):
 		// The first commit of a refresh forks the staging branch with none of main's files, so the
 		// branch holds exactly this generation's rows. With neither old nor new files this is a
 		// no-op and the branch appears with the first rows.
@@ -584,8 +672,24 @@ func (st *stream) stage(ctx context.Context, b *batch, txn *table.Transaction, p
 		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, props); err != nil {
 			return fmt.Errorf("staging the first files of %s: %w", name, err)
 		}
-	} else if err := txn.AddDataFiles(ctx, b.files, props); err != nil {
-		return fmt.Errorf("adding data files to %s: %w", name, err)
+	case inh != nil && inh.restart:
+		// The input started over: the rows of earlier attempts go, in the commit that adds the
+		// first rows of this one.
+		var old []iceberg.DataFile
+		for _, f := range inh.files {
+			old = append(old, f)
+		}
+		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, props); err != nil {
+			return fmt.Errorf("replacing the rows of earlier attempts of %s: %w", name, err)
+		}
+	case st.tracksIDs():
+		if err := st.stageOverInherited(ctx, b, txn, props); err != nil {
+			return err
+		}
+	default:
+		if err := txn.AddDataFiles(ctx, b.files, props); err != nil {
+			return fmt.Errorf("adding data files to %s: %w", name, err)
+		}
 	}
 	if st.dedup && len(b.files) > 0 {
 		return st.dedupe(ctx, b, txn, props)
@@ -635,6 +739,11 @@ func (st *stream) finalize(ctx context.Context, snapProps iceberg.Properties) er
 		return err
 	}
 	head := st.branchHead()
+	if head == nil && st.inh != nil && st.inh.fromMain {
+		// An earlier attempt of this sync completed the refresh, and this one added nothing.
+		st.finalized = true
+		return nil
+	}
 	staged, err := st.files(ctx, head)
 	if err != nil {
 		return err

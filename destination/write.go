@@ -39,6 +39,7 @@ type envelope struct {
 		Type   airbyte.StateType `json:"type"`
 		Stream *struct {
 			StreamDescriptor airbyte.StreamDescriptor `json:"stream_descriptor"`
+			StreamState      json.RawMessage          `json:"stream_state"`
 		} `json:"stream"`
 		ID json.RawMessage `json:"id"`
 	} `json:"state"`
@@ -71,28 +72,69 @@ type session struct {
 }
 
 type pendingState struct {
-	line  []byte
-	count int64
-	label string
+	line   []byte
+	n      int     // input line number
+	stream *stream // the stream a STREAM state is for; nil for GLOBAL and LEGACY states (all streams)
+	count  int64
+	label  string
 }
 
 func newSession(cfg *Config, cat catalog.Catalog, cc *airbyte.ConfiguredCatalog, out *airbyte.Writer) (*session, error) {
 	s := &session{cfg: cfg, cat: cat, out: out, byDesc: map[airbyte.StreamDescriptor]*stream{}, byName: map[string][]*stream{}}
+	names := tableNames(cfg, cc)
 	for i := range cc.Streams {
 		cs := &cc.Streams[i]
-		ns := cs.Stream.Namespace
-		if ns == "" {
-			ns = cfg.Namespace
-		}
-		st, err := newStream(s, cs, ns)
+		ns := namespaceOf(cfg, cs)
+		st, err := newStream(s, cs, ns, names[i])
 		if err != nil {
 			return nil, err
+		}
+		if n := names[i][0]; n != cs.Stream.Name || ns != cs.Stream.Namespace && cs.Stream.Namespace != "" {
+			out.Log(airbyte.LogInfo, "stream %s is written to table %s.%s (names are mapped to letters, digits and underscores)", st.desc, ns, n)
 		}
 		s.streams = append(s.streams, st)
 		s.byDesc[st.desc] = st
 		s.byName[st.desc.Name] = append(s.byName[st.desc.Name], st)
 	}
 	return s, nil
+}
+
+// namespaceOf is the Iceberg namespace of a stream: its own (mapped like every name), else the
+// config's.
+func namespaceOf(cfg *Config, cs *airbyte.ConfiguredStream) string {
+	if cs.Stream.Namespace != "" {
+		return safeName(cs.Stream.Namespace)
+	}
+	return cfg.Namespace
+}
+
+// tableNames gives every configured stream its candidate table names: its safe name, unless
+// another stream of the catalog in the same namespace has (case-insensitively) the same one and
+// a better claim to it (its name is already safe, or it comes first), then the suffixed name.
+func tableNames(cfg *Config, cc *airbyte.ConfiguredCatalog) [][]string {
+	out := make([][]string, len(cc.Streams))
+	taken := map[string]bool{}
+	key := func(i int, name string) string {
+		return strings.ToLower(namespaceOf(cfg, &cc.Streams[i]) + "." + name)
+	}
+	for pass := 0; pass < 2; pass++ {
+		for i := range cc.Streams {
+			st := &cc.Streams[i].Stream
+			safe := isSafeName(st.Name)
+			if (pass == 0) != safe {
+				continue
+			}
+			name := safeName(st.Name)
+			alt := suffixed(name, st.Descriptor().String())
+			if taken[key(i, name)] {
+				out[i] = []string{alt}
+			} else {
+				out[i] = []string{name, alt}
+			}
+			taken[key(i, out[i][0])] = true
+		}
+	}
+	return out
 }
 
 func (s *session) find(d airbyte.StreamDescriptor) *stream {
@@ -236,7 +278,7 @@ func (s *session) descriptor(name, ns []byte) (airbyte.StreamDescriptor, bool) {
 }
 
 func (s *session) state(ctx context.Context, n int, line []byte, m *envelope) error {
-	ps := pendingState{line: slices.Clone(line), label: stateLabel(m.State.ID, line)}
+	ps := pendingState{line: slices.Clone(line), n: n, label: stateLabel(m.State.ID, line)}
 	switch {
 	case m.State.Type == airbyte.StateStream || (m.State.Type == "" && m.State.Stream != nil):
 		if m.State.Stream == nil {
@@ -244,7 +286,8 @@ func (s *session) state(ctx context.Context, n int, line []byte, m *envelope) er
 		}
 		d := m.State.Stream.StreamDescriptor
 		if st := s.find(d); st != nil {
-			ps.count = st.received
+			ps.count, ps.stream = st.received, st
+			st.sawState(m.State.Stream.StreamState, st.received)
 			st.received = 0
 		}
 	default:
@@ -306,6 +349,9 @@ func (s *session) props(st *stream, cp pendingState) iceberg.Properties {
 	if cp.label != "" {
 		p[SummaryCheckpoint] = cp.label
 	}
+	if fs := st.generationFirstState(); fs != "" {
+		p[SummaryFirstState] = fs
+	}
 	if len(cp.line) > 0 && len(cp.line) <= maxSummaryState {
 		p[SummaryState] = string(cp.line)
 	}
@@ -362,6 +408,7 @@ func (s *session) last() pendingState {
 
 // finish runs at the end of input: commit everything, replace truncated tables, echo states.
 func (s *session) finish(ctx context.Context) error {
+	s.abandonIncomplete()
 	cp := s.last()
 	if err := s.commitAll(ctx, cp); err != nil {
 		return err
@@ -394,6 +441,39 @@ func (s *session) finish(ctx context.Context) error {
 	}
 	snowflake.LogAfterSync(s.out, s.cfg.Settings, touched, snowflake.Options{})
 	return nil
+}
+
+// abandonIncomplete drops, at the end of input, the uncommitted rows of every stream that had
+// statuses but no COMPLETE: its source stopped early, so the retry sends those rows again (from
+// the last echoed state, or from the start), and committing them now would store them twice. The
+// states they would have covered are not echoed.
+func (s *session) abandonIncomplete() {
+	if !s.statusSeen {
+		return // no statuses at all: the end of input is the end of every stream
+	}
+	var cut []*stream
+	for _, st := range s.streams {
+		if st.complete || st.open == nil {
+			continue
+		}
+		s.out.Log(airbyte.LogWarn, "stream %s ended without a COMPLETE status: its %d rows since the last commit are not written, "+
+			"and its states since then are not echoed, so a retry sends them again", st.desc, st.open.rows)
+		cut = append(cut, st)
+	}
+	if len(cut) == 0 {
+		return
+	}
+	s.pending = slices.DeleteFunc(s.pending, func(p pendingState) bool {
+		for _, st := range cut {
+			if (p.stream == nil || p.stream == st) && p.n > st.open.line {
+				return true
+			}
+		}
+		return false
+	})
+	for _, st := range cut {
+		st.abort()
+	}
 }
 
 func (s *session) abort() {

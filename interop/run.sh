@@ -187,6 +187,9 @@ else
   fi
 fi
 
+# shellcheck source=services-gcs-azure.sh
+. "$here/services-gcs-azure.sh"
+
 log "services up after $(($(date +%s) - t0)) s"
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ if [ "$rc" -ne 0 ] || [ ! -s "$results" ]; then
   failed=$((failed + 1))
 fi
 if [ "$failed" -gt 0 ] && [ "${INTEROP_KEEP:-0}" != 1 ]; then
-  for f in rest.log rest-s3.log moto.log pg/log; do
+  for f in rest.log rest-s3.log moto.log pg/log fake-gcs.log azurite.log; do
     [ -s "$work/$f" ] && { log "last lines of $f:"; tail -5 "$work/$f"; }
   done
 fi

@@ -4,7 +4,8 @@
 #   - Debian packages: PostgreSQL (server), a JDK and Maven (REST catalog fixture, Iceberg Java
 #     reader), python3-venv;
 #   - interop/.venv: a pip venv with the exact pins of interop/requirements.txt;
-#   - the Apache Iceberg REST catalog fixture jar, fetched with Maven into the local repository.
+#   - the Apache Iceberg REST catalog fixture jar, fetched with Maven into the local repository;
+#   - fake-gcs-server (go install) and Azurite (npm) into interop/.tools (setup-gcs-azure.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -55,6 +56,7 @@ else
   mvn -B -q dependency:get -Dartifact="$REST_FIXTURE_GAV" -Dtransitive=false
   [ -s "$jar" ] || { log "Maven reported success but $jar is missing"; exit 1; }
 fi
+bash "$here/setup-gcs-azure.sh"
 for gav in $SPARK_JARS_GAV; do
   [ -s "$(maven_jar "$gav")" ] || { log "fetching $gav with Maven"; mvn -B -q dependency:get -Dartifact="$gav" -Dtransitive=false; }
 done

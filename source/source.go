@@ -44,7 +44,7 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	if err != nil {
 		return nil, err
 	}
-	c, err := newClient(cfg, nil, nil)
+	c, err := newClient(cfg, nil, s.tune)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,12 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 		case errors.As(err, &re) && re.Status == 0:
 			return airbyte.Failed(fmt.Sprintf("could not reach Clockify at %s (check api_url): %v", cfg.baseURL, err)), nil
 		}
-		return nil, airbyte.TransientErrorf("listing workspaces at %s failed: %v", cfg.baseURL, err)
+		if ctx.Err() != nil {
+			return nil, airbyte.TransientErrorf("listing workspaces at %s was interrupted: %v", cfg.baseURL, err)
+		}
+		// Reachable but wrong (an HTML page, a body that is not JSON, 5xx on every attempt, a
+		// redirect elsewhere, an endless body): the protocol's answer is FAILED, not a crash.
+		return airbyte.Failed(fmt.Sprintf("%s did not answer like the Clockify API (check api_url): %v", cfg.baseURL, err)), nil
 	}
 	defer resp.Release()
 	var ws []struct {
@@ -72,6 +77,9 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	}
 	visible := map[string]bool{}
 	for _, w := range ws {
+		if w.ID == "" {
+			return airbyte.Failed(fmt.Sprintf("%s/workspaces answered a list whose items have no workspace id; is api_url a Clockify API host?", cfg.baseURL)), nil
+		}
 		visible[w.ID] = true
 	}
 	var missing []string
@@ -138,6 +146,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 	e := &engine{s: cfg, out: out, byName: map[string]*streamRun{}, q: newJobQueue(), stateEvery: s.stateEvery, now: time.Now}
 	if e.stateEvery == 0 {
 		e.stateEvery = stateEvery
+	}
+	if msg := foreignState(state); msg != "" {
+		out.Log(airbyte.LogWarn, "%s", msg)
 	}
 	for i := range cat.Streams {
 		cs := &cat.Streams[i]

@@ -44,6 +44,9 @@ func parseStreamState(raw json.RawMessage, syncID *int64) (*resumeInfo, error) {
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return ri, err
 	}
+	if err := foreignStreamState(raw); err != nil {
+		return ri, err
+	}
 	for k, v := range st.Cursors {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {

@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import analyze, incremental, peers, procs, report
+from . import adversarial, analyze, faults, incremental, peers, procs, report
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -300,6 +300,9 @@ class Bench:
             "peak_rss_mib": tm["peak_rss_kib"] / 1024, "cpu_s": tm["user_s"] + tm["sys_s"],
         }
 
+    def faults(self) -> None:
+        self.results["sections"]["faults"] = faults.run(self)
+
     def scaling_limited(self) -> None:
         """Our source on time entries at 10 rps / 200 ms, at each size."""
         sec = {"sizes": {}}
@@ -320,6 +323,9 @@ class Bench:
     def incremental(self) -> None:
         """Issue 10: what an incremental dedup sync costs (bench/clockbench/incremental.py)."""
         incremental.run(self)
+
+
+Bench.adversarial_source = adversarial.run
 
 
 def table_rows(warehouse: str, table: str):
@@ -375,7 +381,8 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "incremental"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "faults", "adversarial_source",
+            "incremental"]
 
 
 def main() -> int:

@@ -349,7 +349,7 @@ def report(rep) -> None:
     ("before", bench/incremental_before.json) and PyIceberg's upsert."""
     from .report import fx, table
 
-    rep.p("## 7. Incremental dedup syncs: what an incremental sync costs (issue 10)\n")
+    rep.p("## Incremental dedup syncs: what an incremental sync costs (issue 10)\n")
     sec = rep.s.get("incremental")
     base = (_baseline() or {}).get("section")
     if sec is None and base is None:

@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from . import faults  # noqa: E402
+from . import adversarial  # noqa: E402
 from . import incremental  # noqa: E402
 
 LABEL = {
@@ -431,6 +433,9 @@ class Report:
         self.plot_scaling(sc, lim, dest)
         self.img("scaling.png", "scaling")
 
+    def faults(self) -> None:
+        faults.report(self)
+
     def incremental(self) -> None:
         incremental.report(self)
 
@@ -562,12 +567,12 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.incremental, r.goals):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.faults, r.incremental, r.goals):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none
             r.p(f"**Report error in {fn.__name__}:** `{type(e).__name__}: {e}`\n")
-    body = r.lines[body_start:]
+    body = r.lines[body_start:] + adversarial.render(res)
     m = res.get("machine", {})
     head = [
         "# Benchmarks",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,12 +94,24 @@ func (s Settings) IOProps() iceberg.Properties {
 	case StorageGCS:
 		set(iceio.GCSJSONKey, st.ServiceAccountJSON)
 		set(iceio.GCSEndpoint, st.Endpoint)
+		if st.ServiceAccountJSON == "" && isLoopbackURL(st.Endpoint) {
+			// An emulator on this machine (fake-gcs-server) takes no credentials, and looking
+			// for application default credentials would fail or reach for a metadata server.
+			p[iceio.GCSNoAuth] = "true"
+		}
 	case StorageAzure:
 		host := ""
 		if u, err := url.Parse(s.Warehouse); err == nil {
 			host = u.Hostname()
 		}
-		set(iceio.ADLSEndpoint, st.Endpoint)
+		// The SDK wants the storage domain and the protocol apart: "http://127.0.0.1:10000"
+		// (Azurite) becomes domain 127.0.0.1:10000, protocol http, and account-in-path URLs.
+		if u, err := url.Parse(st.Endpoint); err == nil && u.Scheme != "" && u.Host != "" {
+			set(iceio.ADLSEndpoint, u.Host)
+			set(iceio.ADLSProtocol, strings.ToLower(u.Scheme))
+		} else {
+			set(iceio.ADLSEndpoint, st.Endpoint)
+		}
 		switch {
 		case st.AccountKey != "":
 			set(iceio.ADLSSharedKeyAccountName, orDefault(st.AccountName, accountFromHost(host)))
@@ -110,6 +123,20 @@ func (s Settings) IOProps() iceberg.Properties {
 		}
 	}
 	return p
+}
+
+// isLoopbackURL reports whether raw is an absolute URL whose host is on this machine.
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func accountFromHost(host string) string {
@@ -151,13 +178,17 @@ func openSQL(ctx context.Context, n Settings) (catalog.Catalog, error) {
 	if where == "" {
 		where = redactURL(t.dsn)
 	}
+	connect := ConnectTimeout
+	if t.dialect == dialectPostgres {
+		t.dsn, connect = withConnectTimeout(t.dsn)
+	}
 	db, err := sql.Open(t.driver, t.dsn)
 	if err != nil {
 		return nil, n.wrapf(err, "opening the %s catalog database %s", t.dialect, where)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, n.wrapf(err, "connecting to the %s catalog database %s", t.dialect, where)
+		return nil, n.wrapf(explainTimeout(err, "the server", connect), "connecting to the %s catalog database %s", t.dialect, where)
 	}
 	cat, err := sqlcat.NewCatalog(n.Catalog.Name, db, t.dialect, n.SQLProps())
 	if err != nil {
@@ -170,9 +201,13 @@ func openSQL(ctx context.Context, n Settings) (catalog.Catalog, error) {
 // restOptions returns the iceberg-go REST options for the settings (also used by tests).
 func (s Settings) restOptions(ctx context.Context) ([]rest.Option, error) {
 	c := s.Catalog
-	var opts []rest.Option
+	opts := []rest.Option{rest.WithCustomTransport(restTransport())}
 	if c.Credential != "" {
-		opts = append(opts, rest.WithCredential(c.Credential))
+		tokenURL := c.OAuth2ServerURI
+		if tokenURL == "" {
+			tokenURL = strings.TrimRight(c.URI, "/") + "/v1/oauth/tokens"
+		}
+		opts = append(opts, rest.WithAuthManager(newOAuthManager(c.Credential, tokenURL, c.Scope)))
 	}
 	if c.Token != "" {
 		opts = append(opts, rest.WithOAuthToken(c.Token))
@@ -218,7 +253,7 @@ func openREST(ctx context.Context, n Settings) (catalog.Catalog, error) {
 	}
 	cat, err := rest.NewCatalog(ctx, n.Catalog.Name, n.Catalog.URI, opts...)
 	if err != nil {
-		return nil, n.wrapf(err, "connecting to the rest catalog at %s", redactURL(n.Catalog.URI))
+		return nil, n.wrapf(explainTimeout(err, "the server", ConnectTimeout), "connecting to the rest catalog at %s", redactURL(n.Catalog.URI))
 	}
 	return cat, nil
 }

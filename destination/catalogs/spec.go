@@ -143,7 +143,7 @@ func gcsVariant() map[string]any {
 	return variant("Google Cloud Storage", "A gs:// warehouse.",
 		[]string{"storage_type"}, constProp("storage_type", StorageGCS, "Storage type"), map[string]any{
 			"service_account_json": str("Service account key JSON", "The JSON key of a service account. Empty: application default credentials.", 1, true, "multiline", true),
-			"endpoint":             str("Endpoint", "A custom GCS endpoint (emulators).", 2, false),
+			"endpoint":             str("Endpoint", "A custom GCS endpoint, e.g. http://127.0.0.1:4443 for fake-gcs-server (a loopback endpoint without a key is used without credentials).", 2, false),
 		})
 }
 
@@ -154,6 +154,6 @@ func azureVariant() map[string]any {
 			"account_key":       str("Account key", "Shared key of the storage account.", 2, true),
 			"sas_token":         str("SAS token", "A shared access signature (instead of the account key).", 3, true),
 			"connection_string": str("Connection string", "A storage connection string (instead of a key or SAS token).", 4, true),
-			"endpoint":          str("Endpoint", "A custom endpoint (Azurite).", 5, false),
+			"endpoint":          str("Endpoint", "A custom blob endpoint with its scheme, e.g. http://127.0.0.1:10000 for Azurite (the account then goes in the path).", 5, false),
 		})
 }

@@ -4,7 +4,8 @@
 // and prints one JSON line per table. It runs with the classes of the REST catalog fixture jar:
 //   java -cp iceberg-open-api-<v>.jar ReadIceberg.java NAMESPACE name=CATALOG_NAME key=value...
 // where the key=value pairs are Iceberg catalog properties (catalog-impl, uri, warehouse, io-impl,
-// s3.endpoint, ...). Parquet data is not read: the fixture jar carries no Parquet reader.
+// s3.endpoint, ...). Parquet data is not read: the fixture jar carries no Parquet reader; Java's
+// FileIO checks that every planned data file exists at the path the manifests give.
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.iceberg.CatalogUtil;
@@ -19,6 +20,27 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.io.CloseableIterable;
 
 public class ReadIceberg {
+  static String names(Table table) {
+    StringBuilder b = new StringBuilder("[");
+    for (org.apache.iceberg.types.Types.NestedField f : table.schema().columns()) {
+      if (b.length() > 1) {
+        b.append(',');
+      }
+      b.append('"');
+      for (char c : f.name().toCharArray()) {
+        if (c == '"' || c == '\\') {
+          b.append('\\').append(c);
+        } else if (c < 0x20) {
+          b.append(String.format("\\u%04x", (int) c));
+        } else {
+          b.append(c);
+        }
+      }
+      b.append('"');
+    }
+    return b.append(']').toString();
+  }
+
   public static void main(String[] args) throws Exception {
     String namespace = args[0];
     Map<String, String> props = new HashMap<>();
@@ -31,10 +53,13 @@ public class ReadIceberg {
         CatalogUtil.buildIcebergCatalog(name, props, new org.apache.hadoop.conf.Configuration());
     for (TableIdentifier id : catalog.listTables(Namespace.of(namespace))) {
       Table table = catalog.loadTable(id);
-      long rows = 0, dataFiles = 0, deleteFiles = 0;
+      long rows = 0, dataFiles = 0, deleteFiles = 0, missingFiles = 0;
       try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
         for (FileScanTask task : tasks) {
           dataFiles++;
+          if (!table.io().newInputFile(task.file().path().toString()).exists()) {
+            missingFiles++;
+          }
           rows += task.file().recordCount();
           for (DeleteFile d : task.deletes()) {
             deleteFiles++;
@@ -46,7 +71,7 @@ public class ReadIceberg {
       System.out.printf(
           "{\"table\":\"%s\",\"format_version\":%d,\"columns\":%d,\"identifier_fields\":%d,"
               + "\"snapshots\":%d,\"data_files\":%d,\"delete_files\":%d,\"rows\":%d,"
-              + "\"summary_total_records\":\"%s\"}%n",
+              + "\"summary_total_records\":\"%s\",\"missing_files\":%d,\"column_names\":%s}%n",
           id.name(),
           formatVersion,
           table.schema().columns().size(),
@@ -55,7 +80,9 @@ public class ReadIceberg {
           dataFiles,
           deleteFiles,
           rows,
-          snap == null ? "" : snap.summary().getOrDefault("total-records", ""));
+          snap == null ? "" : snap.summary().getOrDefault("total-records", ""),
+          missingFiles,
+          names(table));
     }
   }
 }

@@ -521,7 +521,7 @@ def elapsed(t0: float) -> str:
 JAVA_READER = Path(__file__).resolve().parent.parent / "java" / "ReadIceberg.java"
 
 
-def java_check(chk: Checks, label: str, namespace: str, props: dict[str, str], expected: dict[str, int]) -> None:
+def java_check(chk: Checks, label: str, namespace: str, props: dict[str, str], expected: dict[str, int]) -> dict:
     """Apache Iceberg Java (the classes of the REST fixture jar) loads every table of the namespace
     through the same catalog and plans every file of the current snapshot; per table, the record
     count from the manifests must equal the expected rows and the snapshot summary, with format v2
@@ -529,13 +529,13 @@ def java_check(chk: Checks, label: str, namespace: str, props: dict[str, str], e
     jar = os.environ.get("INTEROP_REST_JAR", "")
     if not jar or not Path(jar).exists():
         chk.check(False, f"{label}: Iceberg Java unavailable: fixture jar {jar!r} missing")
-        return
+        return {}
     env = dict(os.environ, AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     args = ["java", "-Xmx512m", "-cp", jar, str(JAVA_READER), namespace] + [f"{k}={v}" for k, v in props.items()]
     r = run(args, env=env)
     if not chk.check(r.rc == 0, f"{label}: Iceberg Java failed (exit {r.rc}): "
                                 f"{[l for l in r.stderr.decode(errors='replace').splitlines() if 'Exception' in l or 'ERROR' in l][:3]}"):
-        return
+        return {}
     seen = {}
     for line in r.lines():
         info = json.loads(line)
@@ -550,6 +550,9 @@ def java_check(chk: Checks, label: str, namespace: str, props: dict[str, str], e
                   f"{label}: {namespace}.{name} snapshot summary total-records {info['summary_total_records']!r}, want {want}")
         chk.check(info["format_version"] == 2, f"{label}: {namespace}.{name} is format v{info['format_version']}")
         chk.check(info["delete_files"] == 0, f"{label}: {namespace}.{name} has {info['delete_files']} delete files")
+        chk.check(info.get("missing_files", 0) == 0,
+                  f"{label}: Iceberg Java finds {info.get('missing_files')} data files of {namespace}.{name} missing at their paths")
     chk.count("tables planned by Apache Iceberg Java (manifest lists + manifests)", len(seen))
     say(f"  {label}: Apache Iceberg Java planned {len(seen)} tables, {sum(i['data_files'] for i in seen.values())} data files, "
         f"{sum(i['rows'] for i in seen.values())} rows by its manifests")
+    return seen

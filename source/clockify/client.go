@@ -14,6 +14,7 @@
 package clockify
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -44,9 +45,6 @@ const (
 	defaultCeiling     = 10
 	defaultMaxAttempts = 8
 	defaultMaxElapsed  = 5 * time.Minute
-	// A page of 5000 hydrated time entries is a few MiB; anything near this bound
-	// is a broken server, not data.
-	defaultMaxBody = 256 << 20
 	// Buffers that grew beyond this are left to the GC rather than pinned in the pool.
 	maxPooledBuf = 32 << 20
 	// Error bodies are only read for their message.
@@ -74,6 +72,15 @@ type Options struct {
 	MaxAttempts int
 	// MaxElapsed bounds the time per request including backoff. 0 means 5 minutes.
 	MaxElapsed time.Duration
+	// MaxResponseBytes bounds one response body; a larger one fails its request, naming
+	// the path and the bound. 0 means 64 MiB.
+	MaxResponseBytes int64
+	// MaxBufferedBytes bounds the bodies held at once by all requests of the client (being
+	// read, or returned and not yet released); a body that cannot get room within 10 s, or
+	// while every other holder waits too, fails its attempt (retried). 0 means 160 MiB; it
+	// is raised to MaxResponseBytes if below. Joining a body of unknown length into one
+	// buffer may pass it briefly by that body's size.
+	MaxBufferedBytes int64
 	// HTTPClient is used for transport; nil means a client with dial, TLS, header and
 	// overall timeouts and a keep-alive pool sized for concurrent streams. The client
 	// is copied and its redirect policy replaced so the key never follows a redirect
@@ -108,6 +115,8 @@ type Client struct {
 
 	// Tuning knobs, unexported so tests can shrink them.
 	maxBody      int64
+	budget       *byteBudget
+	budgetWait   time.Duration
 	backoffBase  time.Duration // first 5xx/network backoff cap; doubles per attempt
 	backoffMax   time.Duration
 	throttleBase time.Duration // first 429 wait without Retry-After; doubles per 429
@@ -136,7 +145,8 @@ func New(o Options) (*Client, error) {
 		maxAttempts:  o.MaxAttempts,
 		maxElapsed:   o.MaxElapsed,
 		logf:         o.Logf,
-		maxBody:      defaultMaxBody,
+		maxBody:      cmp.Or(o.MaxResponseBytes, defaultMaxResponseBytes),
+		budgetWait:   budgetWait,
 		backoffBase:  500 * time.Millisecond,
 		backoffMax:   30 * time.Second,
 		throttleBase: time.Second,
@@ -146,6 +156,7 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	c.base, c.scheme, c.host = strings.TrimSuffix(u.String(), "/"), u.Scheme, u.Host
+	c.budget = newByteBudget(max(cmp.Or(o.MaxBufferedBytes, defaultMaxBufferedBytes), c.maxBody))
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = defaultMaxAttempts
 	}
@@ -265,8 +276,10 @@ type Response struct {
 	LastPage *bool // the Last-Page header; nil when absent or not true/false
 	Header   http.Header
 
-	buf  *[]byte // pooled backing array of Body
-	pool *sync.Pool
+	buf      *[]byte // pooled backing array of Body
+	pool     *sync.Pool
+	budget   *byteBudget
+	reserved int64 // bytes of budget held for buf
 }
 
 // Release returns the body buffer for reuse by later requests. Optional; after it,
@@ -275,6 +288,8 @@ func (r *Response) Release() {
 	if r == nil || r.buf == nil {
 		return
 	}
+	r.budget.release(r.reserved, true)
+	r.reserved = 0
 	buf := r.buf
 	r.buf, r.Body = nil, nil
 	if cap(*buf) <= maxPooledBuf {
@@ -291,6 +306,7 @@ type Stats struct {
 	ServerErrors  int64   // 5xx and 408 responses
 	NetworkErrors int64   // transport failures: refused, reset, timeout
 	BadBodies     int64   // 2xx bodies that were truncated or failed the body check
+	BufferedPeak  int64   // most response-body bytes held at once
 	RateCuts      int64   // multiplicative decreases (one per congestion event)
 	RateIncreases int64   // additive increases
 	Rate          float64 // current limit in requests/s; 0 when unlimited
@@ -306,6 +322,7 @@ func (c *Client) Stats() Stats {
 		NetworkErrors: c.netErrors.Load(),
 		BadBodies:     c.badBodies.Load(),
 	}
+	_, s.BufferedPeak = c.budget.stats()
 	if c.aimd != nil {
 		s.Rate, s.RateCuts, s.RateIncreases = c.aimd.current()
 	}
@@ -536,18 +553,22 @@ func (c *Client) do(ctx context.Context, full, rel string, check func(*Response)
 
 func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Response, error) {
 	if hr.ContentLength > c.maxBody {
-		return nil, &permanentError{fmt.Errorf("response body of %d bytes exceeds the %d-byte bound", hr.ContentLength, c.maxBody)}
+		return nil, &permanentError{fmt.Errorf("response body of %d bytes exceeds the %d-byte bound per response (%s)", hr.ContentLength, c.maxBody, mib(c.maxBody))}
 	}
 	buf, _ := c.bufs.Get().(*[]byte)
 	if buf == nil {
 		buf = new([]byte)
 	}
-	resp := &Response{Status: hr.StatusCode, Header: hr.Header, buf: buf, pool: &c.bufs}
-	n, err := c.readBody(hr.Body, hr.ContentLength, buf)
+	resp := &Response{Status: hr.StatusCode, Header: hr.Header, buf: buf, pool: &c.bufs, budget: c.budget}
+	n, err := c.readBody(hr.Request.Context(), resp, hr.Body, hr.ContentLength)
+	var be *bodyError
 	switch {
 	case errors.Is(err, errTooLarge):
 		resp.Release()
-		return nil, &permanentError{fmt.Errorf("response body exceeds the %d-byte bound", c.maxBody)}
+		return nil, &permanentError{fmt.Errorf("response body exceeds the %d-byte bound per response (%s) after %d bytes", c.maxBody, mib(c.maxBody), n)}
+	case errors.As(err, &be):
+		resp.Release()
+		return nil, be
 	case err != nil && hr.ContentLength >= 0:
 		resp.Release()
 		return nil, &bodyError{What: fmt.Sprintf("truncated body: %d of %d bytes", n, hr.ContentLength), Err: errors.New(c.redact(err.Error()))}
@@ -586,13 +607,24 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 
 var errTooLarge = errors.New("body too large")
 
-// readBody reads a whole body into *buf, reusing its capacity. With a known length it
+// readBody reads a whole body into resp's buffer, reusing its capacity, with the buffer's
+// capacity reserved in the client's budget before it is allocated. With a known length it
 // allocates exactly once; growing a buffer by doubling would leave pages of up to three
-// times the body size pinned in the pool.
-func (c *Client) readBody(body io.Reader, length int64, buf *[]byte) (int64, error) {
+// times the body size pinned in the pool. An unknown length is read by readChunked.
+func (c *Client) readBody(ctx context.Context, resp *Response, body io.Reader, length int64) (int64, error) {
+	buf := resp.buf
 	b := (*buf)[:0]
+	if cap(b) > 0 && !c.adopt(resp, int64(cap(b))) {
+		b = nil // a large pooled buffer is not worth waiting for
+	}
 	if length >= 0 {
 		if int64(cap(b)) < length {
+			b = nil
+		}
+		if err := c.reserve(ctx, resp, max(int64(cap(b)), length)); err != nil {
+			return 0, err
+		}
+		if b == nil {
 			b = make([]byte, length)
 		}
 		b = b[:length]
@@ -600,31 +632,7 @@ func (c *Client) readBody(body io.Reader, length int64, buf *[]byte) (int64, err
 		*buf = b[:n]
 		return int64(n), err
 	}
-	if cap(b) == 0 {
-		b = make([]byte, 0, 64<<10)
-	}
-	for {
-		if len(b) == cap(b) {
-			if int64(len(b)) > c.maxBody {
-				*buf = b
-				return int64(len(b)), errTooLarge
-			}
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			*buf = b
-			if int64(len(b)) > c.maxBody {
-				return int64(len(b)), errTooLarge
-			}
-			return int64(len(b)), nil
-		}
-		if err != nil {
-			*buf = b
-			return int64(len(b)), err
-		}
-	}
+	return c.readChunked(ctx, resp, body, b)
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 means absent or unusable.
