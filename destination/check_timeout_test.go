@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/iceberg-go/table"
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/catalogs"
 )
@@ -153,18 +154,20 @@ func TestWriteAgainstSilentCatalogHostFailsWithinTheBound(t *testing.T) {
 	}
 }
 
-func TestRejectedTableNameIsAClearError(t *testing.T) {
+// A stream name that would escape the warehouse is mapped to a safe table name (no separator,
+// no dot) and its rows land inside the warehouse; CheckIdentifier stays as the last guard.
+func TestPathLikeStreamNameStaysInsideTheWarehouse(t *testing.T) {
 	h := newHarness(t)
 	cc := `{"streams":[{"stream":{"name":"../../etc","json_schema":{"type":"object","properties":{"id":{"type":"string"}}},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`
-	_, err := h.write(cc, `{"type":"RECORD","record":{"stream":"../../etc","data":{"id":"a"},"emitted_at":1}}`+"\n")
-	e := airbyte.AsError(err)
-	if err == nil || e.FailureType != airbyte.ConfigError || !strings.Contains(e.Message, `table name "../../etc" cannot be used for an Iceberg table: it contains /`) {
-		t.Fatalf("write of stream ../../etc: %v (%s)", err, e.FailureType)
+	h.mustWrite(cc, `{"type":"RECORD","record":{"stream":"../../etc","data":{"id":"a"},"emitted_at":1}}`+"\n")
+	name := safeName("../../etc")
+	if strings.ContainsAny(name, "./") || catalogs.CheckIdentifier(table.Identifier{"clockify", name}) != nil {
+		t.Fatalf("stream ../../etc maps to %q, not a safe table name", name)
 	}
-	entries, _ := os.ReadDir(h.dir)
-	for _, en := range entries {
-		if en.IsDir() {
-			t.Errorf("the rejected stream left %s in the warehouse", en.Name())
-		}
+	if rows := h.rows("clockify", name, "id"); len(rows) != 1 || rows[0]["id"] != "a" {
+		t.Fatalf("table clockify.%s holds %v, want the one row", name, rows)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "..", "etc")); err == nil {
+		t.Errorf("the stream escaped the warehouse: %s exists", filepath.Join(h.dir, "..", "etc"))
 	}
 }
