@@ -201,7 +201,7 @@ func (st *stream) stageOverInherited(ctx context.Context, b *batch, txn *table.T
 		if int64(len(ids)) == task.File.Count() {
 			continue
 		}
-		kept, err := st.rewriteWithout(ctx, txn, base, task, ids)
+		kept, err := st.rewriteWithout(ctx, txn, task, ids)
 		if err != nil {
 			return fmt.Errorf("rewriting %s without replaced rows: %w", task.File.FilePath(), err)
 		}
@@ -247,13 +247,12 @@ func (st *stream) replacedIDs(ctx context.Context, scan *table.Scan, task table.
 }
 
 // rewriteWithout writes the rows of one file except those with the given raw ids to new files.
-func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, base *table.Snapshot, task table.FileScanTask, ids []string) ([]iceberg.DataFile, error) {
+func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, task table.FileScanTask, ids []string) ([]iceberg.DataFile, error) {
 	staged, err := txn.StagedTable()
 	if err != nil {
 		return nil, err
 	}
-	scan := st.tbl.Scan(table.WithSnapshotID(base.SnapshotID),
-		table.WithRowFilter(iceberg.NotIn(iceberg.Reference(colRawID), ids...)))
+	scan := staged.Table.Scan(table.WithRowFilter(iceberg.NotIn(iceberg.Reference(colRawID), ids...)))
 	sc, recs, err := scan.ReadTasks(ctx, []table.FileScanTask{task})
 	if err != nil {
 		return nil, err

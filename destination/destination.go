@@ -163,7 +163,7 @@ func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
 	}
 	ident := table.Identifier{cfg.Namespace, "_airbyte_check_" + uuid.NewString()[:8]}
 	sch := iceberg.NewSchema(0, iceberg.NestedField{ID: 1, Name: "probe", Type: iceberg.PrimitiveTypes.String, Required: true})
-	tbl, err := cat.CreateTable(ctx, ident, sch, catalog.WithProperties(tableProps(cfg.TargetFileSizeBytes)))
+	tbl, err := cat.CreateTable(ctx, ident, sch, catalog.WithProperties(tableProps(cfg.TargetFileSizeBytes, cfg.dedupMode(airbyte.StreamDescriptor{}))))
 	if err != nil {
 		return fmt.Errorf("creating probe table %s.%s: %w", ident[0], ident[1], err)
 	}

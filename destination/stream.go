@@ -20,6 +20,7 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/catalogs"
+	"github.com/clockberg/clockberg/jsonscan"
 )
 
 // stagingPrefix names the branches a truncating stream commits to until it completes.
@@ -31,14 +32,14 @@ const batchRows = 8192
 
 // tableProps are set on every table we create and enforced on tables we find: Snowflake reads
 // only format v2 with Parquet data page v1.
-func tableProps(targetFileSize int64) iceberg.Properties {
+func tableProps(targetFileSize int64, deleteMode string) iceberg.Properties {
 	return iceberg.Properties{
 		"format-version":                             "2",
 		"write.parquet.page-version":                 "1",
 		"write.parquet.compression-codec":            "zstd",
-		"write.delete.mode":                          "copy-on-write",
-		"write.update.mode":                          "copy-on-write",
-		"write.merge.mode":                           "copy-on-write",
+		"write.delete.mode":                          deleteMode,
+		"write.update.mode":                          deleteMode,
+		"write.merge.mode":                           deleteMode,
 		"write.target-file-size-bytes":               strconv.FormatInt(targetFileSize, 10),
 		"write.metadata.delete-after-commit.enabled": "true",
 		"write.metadata.previous-versions-max":       "50",
@@ -62,6 +63,11 @@ type stream struct {
 	truncate bool
 	branch   string // table.MainBranch, or the staging branch of a truncating stream
 	gen      int64
+	// partition is the partitioning a new table gets; explicit when the config set it.
+	partition  []partitionField
+	explicit   bool
+	sortBy     []string // column path of the sort order of a new table (the typed cursor)
+	deleteMode string   // the table's write.delete.mode (Config.Dedup)
 
 	tbl        *table.Table
 	open       *batch
@@ -86,11 +92,12 @@ type batch struct {
 	rows    int64
 	started time.Time
 	line    int // input line of the batch's first record
-	// append_dedup: the surviving row of each key seen in this batch.
-	winners map[string]*winner
-	dupes   bool
-	cursorI int      // index of the cursor in rb.cols, -1 when none
-	inner   []string // path inside the cursor's JSON text
+	// Dedup streams: the key, cursor and raw id of every row (and CDC delete) of the batch.
+	index   *keyIndex
+	cursorI int      // index of the cursor's column in rb.cols, -1 when none
+	inner   []string // path of the cursor inside its column (original property names)
+	curLeaf *node    // the cursor's field when its column is a struct
+	curCols []string // the column names of that path, for reading the table
 	pkI     []int    // indices of the key columns in rb.cols
 	// Truncating streams with inherited rows: the record ids in this batch, and what its commit
 	// does to the inherited files.
@@ -99,12 +106,6 @@ type batch struct {
 	idFirst    map[string]value // distinct values of the first id column, for the pruning filter
 	inhRemoved []string
 	inhAdded   []iceberg.DataFile
-}
-
-type winner struct {
-	first  value // the first key column, for the pruning filter
-	cursor value
-	rawID  string
 }
 
 // newStream prepares a configured stream; names are its table's candidate names in namespace.
@@ -152,8 +153,21 @@ func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string, names
 			}
 		}
 		if len(path) > 0 {
-			if p := findProp(props, path[0]); p != nil && (len(path) == 1 || p.JSON) {
+			if p := findProp(props, path[0]); p != nil && (len(path) == 1 || p.JSON || nestedType(p.Type, path[1:]) != nil) {
 				st.cursor, st.inner = path[0], slices.Clone(path[1:])
+			}
+		}
+	}
+	st.deleteMode = s.cfg.dedupMode(d)
+	if sc := s.cfg.stream(d); sc.Partitioning != nil {
+		st.partition, _ = parsePartitioning(*sc.Partitioning) // parseConfig checked it
+		st.explicit = true
+	} else if cur := streamCursor(cs); len(cur) > 0 {
+		if p := findProp(props, cur[0]); p != nil {
+			switch nestedType(p.Type, cur[1:]).(type) {
+			case iceberg.TimestampTzType, iceberg.TimestampType, iceberg.DateType:
+				st.partition = []partitionField{{transform: iceberg.MonthTransform{}, path: cur}}
+				st.sortBy = cur
 			}
 		}
 	}
@@ -186,6 +200,91 @@ func recordIDOf(cs *airbyte.ConfiguredStream, props []property) []string {
 		out = append(out, path[0])
 	}
 	return out
+}
+
+// streamCursor is the cursor path of a stream: the source-defined one, else the configured one.
+func streamCursor(cs *airbyte.ConfiguredStream) []string {
+	if len(cs.Stream.DefaultCursorField) > 0 && (cs.Stream.SourceDefinedCursor || len(cs.CursorField) == 0) {
+		return cs.Stream.DefaultCursorField
+	}
+	return cs.CursorField
+}
+
+// nestedType is the type of the field at path (original property names) inside t, or nil. With
+// an empty path it is t itself.
+func nestedType(t iceberg.Type, path []string) iceberg.Type {
+	for _, name := range path {
+		st, ok := t.(*iceberg.StructType)
+		if !ok {
+			return nil
+		}
+		t = nil
+		for _, f := range st.FieldList {
+			if originalName(f) == name {
+				t = f.Type
+				break
+			}
+		}
+		if t == nil {
+			return nil
+		}
+	}
+	return t
+}
+
+// columnPath maps a path of original property names to the column names of sch, or nil.
+func columnPath(sch *iceberg.Schema, path []string) []string {
+	var out []string
+	fields := sch.Fields()
+	for _, name := range path {
+		var next *iceberg.NestedField
+		for i := range fields {
+			if originalName(fields[i]) == name {
+				next = &fields[i]
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		out = append(out, next.Name)
+		if st, ok := next.Type.(*iceberg.StructType); ok {
+			fields = st.FieldList
+		} else {
+			fields = nil
+		}
+	}
+	return out
+}
+
+// layout is the partition spec and sort order of a new table of schema sch.
+func (st *stream) layout(sch *iceberg.Schema) (iceberg.PartitionSpec, *table.SortOrder, error) {
+	fields := make([]partitionField, 0, len(st.partition))
+	for _, f := range st.partition {
+		cols := columnPath(sch, f.path)
+		if cols == nil {
+			if st.explicit {
+				return iceberg.PartitionSpec{}, nil, airbyte.ConfigErrorf("stream %s: partitioning %s: the stream has no field %s", st.desc, f, strings.Join(f.path, "."))
+			}
+			continue
+		}
+		fields = append(fields, partitionField{transform: f.transform, path: cols})
+	}
+	spec, err := partitionSpec(sch, fields)
+	if err != nil {
+		return iceberg.PartitionSpec{}, nil, airbyte.ConfigErrorf("stream %s: %v", st.desc, err)
+	}
+	var order *table.SortOrder
+	if cols := columnPath(sch, st.sortBy); len(st.sortBy) > 0 && cols != nil {
+		if f, ok := sch.FindFieldByName(strings.Join(cols, ".")); ok {
+			o, err := table.NewSortOrder(1, []table.SortField{{SourceIDs: []int{f.ID}, Transform: iceberg.IdentityTransform{},
+				Direction: table.SortASC, NullOrder: table.NullsFirst}})
+			if err == nil {
+				order = &o
+			}
+		}
+	}
+	return spec, order, nil
 }
 
 func findProp(props []property, name string) *property {
@@ -239,9 +338,21 @@ func (st *stream) openTable(ctx context.Context) (*table.Table, error) {
 			if err := mapColumns(st.props, nil); err != nil {
 				return nil, err
 			}
-			props := tableProps(st.s.cfg.TargetFileSizeBytes)
+			props := tableProps(st.s.cfg.TargetFileSizeBytes, st.deleteMode)
 			props[PropStream] = st.desc.String()
-			tbl, err = cat.CreateTable(ctx, st.ident, newTableSchema(st.props, st.pk), catalog.WithProperties(props))
+			sch := newTableSchema(st.props, st.pk)
+			opts := []catalog.CreateTableOpt{catalog.WithProperties(props)}
+			spec, order, lerr := st.layout(sch)
+			if lerr != nil {
+				return nil, lerr
+			}
+			if !spec.IsUnpartitioned() {
+				opts = append(opts, catalog.WithPartitionSpec(&spec))
+			}
+			if order != nil {
+				opts = append(opts, catalog.WithSortOrder(*order))
+			}
+			tbl, err = cat.CreateTable(ctx, st.ident, sch, opts...)
 			if errors.Is(err, catalog.ErrTableAlreadyExists) {
 				tbl, err = cat.LoadTable(ctx, st.ident)
 			}
@@ -265,7 +376,7 @@ func (st *stream) openTable(ctx context.Context) (*table.Table, error) {
 const PropStream = "airbyte.stream"
 
 func (st *stream) enforceProps(ctx context.Context) error {
-	want := tableProps(st.s.cfg.TargetFileSizeBytes)
+	want := tableProps(st.s.cfg.TargetFileSizeBytes, st.deleteMode)
 	have := st.tbl.Properties()
 	missing := iceberg.Properties{}
 	if _, ok := have[PropStream]; !ok {
@@ -343,9 +454,7 @@ func (st *stream) evolve(txn *table.Transaction) error {
 			get().AddColumn([]string{p.Column}, p.Type, fieldDoc(p.JSON, p.Name, p.Column), false, nil)
 			continue
 		}
-		if !f.Type.Equals(p.Type) && allowedWidening(f.Type, p.Type) {
-			get().UpdateColumn([]string{p.Column}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: p.Type}})
-		}
+		evolveType(get, []string{f.Name}, f.Type, p.Type)
 	}
 	if upd == nil {
 		return nil
@@ -354,6 +463,58 @@ func (st *stream) evolve(txn *table.Transaction) error {
 		return fmt.Errorf("evolving the schema of %s: %w", strings.Join(st.ident, "."), err)
 	}
 	return nil
+}
+
+// evolveType stages what a column of type have at path needs to hold values of type want: the
+// nested fields it lacks are added (named as in a new table), Iceberg's widenings applied. Any
+// other difference keeps have; values that do not fit it become null with a change. A JSON-text
+// column stays JSON text even where the stream now declares a struct (tables of the JSON layout).
+func evolveType(get func() *table.UpdateSchema, path []string, have, want iceberg.Type) {
+	switch w := want.(type) {
+	case *iceberg.StructType:
+		h, ok := have.(*iceberg.StructType)
+		if !ok {
+			return
+		}
+		byOriginal := map[string]iceberg.NestedField{}
+		existing := map[string]string{}
+		for _, f := range h.FieldList {
+			orig := originalName(f)
+			byOriginal[orig] = f
+			existing[f.Name] = orig
+		}
+		origs := make([]string, len(w.FieldList))
+		for i, f := range w.FieldList {
+			origs[i] = originalName(f)
+		}
+		cols, err := assignNames(origs, existing, nil)
+		if err != nil {
+			return // a name that cannot be placed: the field stays out, as an unknown property would
+		}
+		for i, wf := range w.FieldList {
+			if hf, ok := byOriginal[origs[i]]; ok {
+				evolveType(get, append(slices.Clone(path), hf.Name), hf.Type, wf.Type)
+				continue
+			}
+			get().AddColumn(append(slices.Clone(path), cols[origs[i]]), wf.Type, fieldDoc(docIsJSON(wf.Doc), origs[i], cols[origs[i]]), false, nil)
+		}
+	case *iceberg.ListType:
+		if h, ok := have.(*iceberg.ListType); ok {
+			evolveType(get, append(slices.Clone(path), "element"), h.Element, w.Element)
+		}
+	default:
+		if !have.Equals(want) && allowedWidening(have, want) {
+			get().UpdateColumn(path, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: want}})
+		}
+	}
+}
+
+// originalName is the record property a field holds: the name its doc records, else its own.
+func originalName(f iceberg.NestedField) string {
+	if orig, ok := docOriginal(f.Doc); ok {
+		return orig
+	}
+	return f.Name
 }
 
 // begin opens a batch: a transaction (with any schema change staged) and a Parquet writer fed
@@ -386,13 +547,21 @@ func (st *stream) begin(ctx context.Context) error {
 	b := &batch{txn: txn, rb: rb, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
 		cancel: cancel, started: time.Now(), cursorI: -1, line: st.s.lastLine}
 	if st.dedup {
-		b.winners = map[string]*winner{}
+		b.index = newKeyIndex()
 		for _, k := range st.pk {
 			b.pkI = append(b.pkI, rb.byName[k])
 		}
 		if st.cursor != "" {
 			b.cursorI = rb.byName[st.cursor]
 			b.inner = st.inner
+			if n := rb.cols[b.cursorI].node; n != nil && len(b.inner) > 0 {
+				if b.curLeaf = n.find(b.inner); b.curLeaf != nil {
+					b.curLeaf.track = true
+					b.curCols = columnPath(staged.Schema(), append([]string{st.cursor}, st.inner...))[1:]
+				} else {
+					b.cursorI = -1 // the table's struct has no such field: dedup by arrival
+				}
+			}
 		}
 	}
 	if st.tracksIDs() {
@@ -438,6 +607,20 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 		}
 	}
 	b := st.open
+	if st.dedup && isDeletion(data) {
+		// A CDC delete (issue 12's convention): the key's row goes, none is written.
+		if err := b.rb.keysOf(data, b.curLeaf, st.cursor, b.inner); err != nil {
+			return err
+		}
+		for _, i := range b.pkI {
+			if b.rb.cur[i].null {
+				return errNullKey{b.rb.cols[i].prop}
+			}
+		}
+		st.received++
+		b.track(true)
+		return nil
+	}
 	if err := b.rb.add(data, emittedAt, meta); err != nil {
 		return err
 	}
@@ -450,7 +633,7 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 				return errNullKey{b.rb.cols[i].prop}
 			}
 		}
-		b.track()
+		b.track(false)
 	}
 	if len(b.idI) > 0 {
 		b.trackID()
@@ -476,25 +659,26 @@ func (b *batch) send(rec arrow.RecordBatch) error {
 
 // track keeps the latest row per key: the highest cursor, ties and no cursor going to the later
 // arrival.
-func (b *batch) track() {
-	var key strings.Builder
-	for _, i := range b.pkI {
-		writeKeyPart(&key, b.rb.cols[i].kind, b.rb.cur[i])
+func (b *batch) track(tomb bool) {
+	kinds := make([]colKind, len(b.pkI))
+	key := make([]value, len(b.pkI))
+	for n, i := range b.pkI {
+		kinds[n], key[n] = b.rb.cols[i].kind, b.rb.cur[i]
 	}
-	k := key.String()
 	var cur value
-	if b.cursorI >= 0 {
+	switch {
+	case b.cursorI < 0:
+		cur = value{null: true}
+	case b.curLeaf != nil:
+		cur = b.rb.nested
+	default:
 		cur = cursorValue(b.rb.cur[b.cursorI], b.inner)
 	}
-	w, ok := b.winners[k]
-	if !ok {
-		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID}
-		return
+	if b.cursorI < 0 {
+		// By arrival: every key's later rows win, which the arrival order already says.
+		cur = value{null: true}
 	}
-	b.dupes = true
-	if b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
-		w.cursor, w.rawID = cur, b.rb.rawID
-	}
+	b.index.add(kinds, key, b.index.cursor(b.cursorKind(), cur), b.rb.rawUUID, tomb)
 }
 
 func writeKeyPart(sb *strings.Builder, k colKind, v value) {
@@ -559,11 +743,15 @@ func (st *stream) abort() {
 	close(b.ch)
 	<-b.done
 	b.rb.release()
-	// No snapshot references these files; removing them saves an orphan-file cleanup later.
-	// Failing to remove them is harmless, so errors are ignored.
-	if fs, err := st.tbl.FS(context.Background()); err == nil {
+	removeFiles(st.tbl, b.files)
+}
+
+// removeFiles deletes data files no snapshot references; it saves an orphan-file cleanup later.
+// Failing to remove them is harmless, so errors are ignored.
+func removeFiles(tbl *table.Table, files []iceberg.DataFile) {
+	if fs, err := tbl.FS(context.Background()); err == nil {
 		if rm, ok := fs.(interface{ Remove(string) error }); ok {
-			for _, f := range b.files {
+			for _, f := range files {
 				_ = rm.Remove(f.FilePath())
 			}
 		}
@@ -660,6 +848,32 @@ func (st *stream) stage(ctx context.Context, b *batch, txn *table.Transaction, p
 	name := strings.Join(st.ident, ".")
 	b.inhRemoved, b.inhAdded = nil, nil
 	inh := st.inh
+	replaces := (st.truncate && st.branchHead() == nil && (inh == nil || !inh.fromMain || inh.restart)) || (inh != nil && inh.restart)
+	// Copy-on-write on staging branches too: finalize moves data files, never delete files.
+	cow := st.truncate || st.deleteMode == "copy-on-write"
+	var plan *dedupPlan
+	var drop, add []iceberg.DataFile
+	if st.dedup && b.index.len() > 0 {
+		var err error
+		if plan, err = st.planDedup(ctx, b, !replaces); err != nil {
+			return err
+		}
+		if cow {
+			if drop, add, err = st.rewriteExisting(ctx, txn, plan); err != nil {
+				return fmt.Errorf("table %s: %w", name, err)
+			}
+			if b.files, err = st.withoutLosers(ctx, txn, b.files, plan); err != nil {
+				return fmt.Errorf("table %s: %w", name, err)
+			}
+			plan.losers = nil
+		} else {
+			first := b.rb.cols[b.pkI[0]]
+			f, _ := st.tbl.Schema().FindFieldByName(first.name)
+			if err := plan.deleteExisting(ctx, txn, first.name, first.kind, f.ID, props); err != nil {
+				return fmt.Errorf("table %s: %w", name, err)
+			}
+		}
+	}
 	switch {
 	case st.truncate && st.branchHead() == nil && (inh == nil || !inh.fromMain || inh.restart):
 		// The first commit of a refresh forks the staging branch with none of main's files, so the
@@ -686,15 +900,27 @@ func (st *stream) stage(ctx context.Context, b *batch, txn *table.Transaction, p
 		if err := st.stageOverInherited(ctx, b, txn, props); err != nil {
 			return err
 		}
+	case len(drop) > 0:
+		if err := txn.ReplaceDataFilesWithDataFiles(ctx, drop, append(add, b.files...), props); err != nil {
+			return fmt.Errorf("replacing rewritten files of %s: %w", name, err)
+		}
 	default:
 		if err := txn.AddDataFiles(ctx, b.files, props); err != nil {
 			return fmt.Errorf("adding data files to %s: %w", name, err)
 		}
 	}
-	if st.dedup && len(b.files) > 0 {
-		return st.dedupe(ctx, b, txn, props)
+	if plan != nil {
+		if err := plan.deleteNew(ctx, txn, props); err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
 	}
 	return nil
+}
+
+// isDeletion reports whether a record is a CDC delete: _ab_cdc_deleted_at set.
+func isDeletion(data []byte) bool {
+	v, ok := jsonscan.Member(data, "_ab_cdc_deleted_at")
+	return ok && !isNull(v)
 }
 
 func (st *stream) mainHead() *table.Snapshot { return st.tbl.CurrentSnapshot() }
@@ -717,8 +943,10 @@ func (st *stream) files(ctx context.Context, snap *table.Snapshot) ([]iceberg.Da
 	}
 	out := make([]iceberg.DataFile, 0, len(tasks))
 	for _, t := range tasks {
-		if len(t.DeleteFiles) > 0 || len(t.EqualityDeleteFiles) > 0 || len(t.DeletionVectorFiles) > 0 {
-			return nil, fmt.Errorf("table %s has delete files; this destination only replaces tables without them", strings.Join(st.ident, "."))
+		// Position delete files (ours, merge-on-read) stay with their data files; iceberg-go drops
+		// those whose every data file is replaced.
+		if len(t.EqualityDeleteFiles) > 0 || len(t.DeletionVectorFiles) > 0 {
+			return nil, fmt.Errorf("table %s has equality deletes or deletion vectors; this destination only replaces tables without them", strings.Join(st.ident, "."))
 		}
 		out = append(out, t.File)
 	}
@@ -791,7 +1019,12 @@ func (st *stream) finalize(ctx context.Context, snapProps iceberg.Properties) er
 const kNested colKind = 255
 
 func (b *batch) cursorKind() colKind {
-	if len(b.inner) > 0 {
+	switch {
+	case b.cursorI < 0:
+		return kString
+	case b.curLeaf != nil:
+		return b.curLeaf.kind
+	case len(b.inner) > 0:
 		return kNested
 	}
 	return b.rb.cols[b.cursorI].kind
