@@ -275,7 +275,8 @@ func (st *stream) layout(sch *iceberg.Schema) (iceberg.PartitionSpec, *table.Sor
 		return iceberg.PartitionSpec{}, nil, airbyte.ConfigErrorf("stream %s: %v", st.desc, err)
 	}
 	var order *table.SortOrder
-	if cols := columnPath(sch, st.sortBy); len(st.sortBy) > 0 && cols != nil {
+	// iceberg-go's writers sort by top-level columns only (a nested sort key fails every write).
+	if cols := columnPath(sch, st.sortBy); len(st.sortBy) == 1 && cols != nil {
 		if f, ok := sch.FindFieldByName(strings.Join(cols, ".")); ok {
 			o, err := table.NewSortOrder(1, []table.SortField{{SourceIDs: []int{f.ID}, Transform: iceberg.IdentityTransform{},
 				Direction: table.SortASC, NullOrder: table.NullsFirst}})
