@@ -72,7 +72,8 @@ type rowBuilder struct {
 	syncID  *int64
 	gen     int64
 	rows    int
-	bytes   int64
+	bytes   int64 // record bytes since the builder was made (flush_bytes)
+	pending int64 // record bytes in the rows not yet handed out as a batch
 	metaBuf []byte
 	rawID   string
 	rawUUID uuid.UUID
@@ -210,6 +211,7 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 	b.rb.Field(b.meta[3]).(*array.StringBuilder).BinaryBuilder.Append(b.metaBuf)
 	b.rows++
 	b.bytes += int64(len(data)) + 64
+	b.pending += int64(len(data)) + 64
 	return nil
 }
 
@@ -771,7 +773,7 @@ func parseTime(raw []byte, wall bool) (time.Time, bool) {
 // batch returns the rows built so far as a record batch and resets the builder.
 func (b *rowBuilder) batch() arrow.RecordBatch {
 	rec := b.rb.NewRecordBatch()
-	b.rows = 0
+	b.rows, b.pending = 0, 0
 	return rec
 }
 

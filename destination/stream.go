@@ -26,9 +26,13 @@ import (
 // stagingPrefix names the branches a truncating stream commits to until it completes.
 const stagingPrefix = "airbyte_staging_gen_"
 
-// Rows per Arrow batch handed to the Parquet writer: big enough to amortize per-batch work, small
-// enough that a few queued batches stay far below the memory goal.
-const batchRows = 8192
+// An Arrow batch goes to the Parquet writer at batchRows rows or batchBytes bytes of record data,
+// whichever comes first: big enough to amortize per-batch work, small enough that the few queued
+// batches stay far below the memory goal even for records of tens of kilobytes.
+const (
+	batchRows  = 8192
+	batchBytes = 8 << 20
+)
 
 // tableProps are set on every table we create and enforced on tables we find: Snowflake reads
 // only format v2 with Parquet data page v1.
@@ -639,7 +643,7 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 	if len(b.idI) > 0 {
 		b.trackID()
 	}
-	if b.rb.rows >= batchRows {
+	if b.rb.rows >= batchRows || b.rb.pending >= batchBytes {
 		return b.send(b.rb.batch())
 	}
 	return nil

@@ -198,8 +198,19 @@ func (s *session) record(ctx context.Context, n int, d airbyte.StreamDescriptor,
 		return fmt.Errorf("input line %d: stream %s: %w", n, d, err)
 	}
 	s.allSince++
+	if b := st.open; b != nil && b.index != nil && b.index.len() >= maxIndexedRows {
+		// A dedup stream's key index is full: commit now, whatever the distance to the next STATE.
+		// That is safe for dedup only: a retry that re-sends these records dedups them again. No
+		// state is echoed (none covers these records yet).
+		if err := st.commit(ctx, s.props(st, s.last())); err != nil {
+			return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
+		}
+	}
 	return nil
 }
+
+// maxIndexedRows bounds the key index of one batch of a dedup stream (about 50 bytes a row).
+const maxIndexedRows = 2_000_000
 
 // fastRecord handles a valid RECORD line without encoding/json, which would copy and rescan the
 // record data; that decode was the largest cost of the write path. Other lines are left to the
