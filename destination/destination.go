@@ -48,6 +48,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -119,8 +121,17 @@ func (d *Destination) Write(ctx context.Context, config json.RawMessage, cc *air
 	if err != nil {
 		return err
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Go lets the heap grow to twice what is live before it collects; a long line or a full
+		// key index would then double the peak. A soft limit makes the collector work harder near
+		// it instead (it is no hard cap: a sync that needs more gets more).
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(softMemoryLimit))
+	}
 	return s.run(ctx, in)
 }
+
+// softMemoryLimit is the Go heap size the collector aims to stay under during a write.
+const softMemoryLimit = 320 << 20
 
 // CheckTimeout bounds a whole check, well inside the 9 minutes the platform allows. Each catalog
 // request is bounded on its own too (catalogs.ConnectTimeout and AnswerTimeout), so a silent host

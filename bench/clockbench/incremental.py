@@ -311,6 +311,47 @@ def history(r: Runner, stream: dict, years_list: tuple, per_week: int, dest_cfg:
     return out
 
 
+# --- adversarial but legal input (issue 14 item 6): peak RSS of the destination ----------------
+
+ITEMS_SCHEMA = {"type": "object", "properties": {"id": {"type": "string"}, "v": {"type": ["null", "string"]},
+                                                   "ts": {"type": ["null", "integer"]}}}
+
+
+def _items_catalog(mode: str) -> dict:
+    stream = {"name": "items", "json_schema": ITEMS_SCHEMA, "supported_sync_modes": ["full_refresh", "incremental"],
+              "source_defined_primary_key": [["id"]]}
+    return {"streams": [{"stream": stream, "sync_mode": "incremental", "destination_sync_mode": mode,
+                         "primary_key": [["id"]] if mode == "append_dedup" else [], "cursor_field": ["ts"] if mode == "append_dedup" else [],
+                         "generation_id": 1, "minimum_generation_id": 0, "sync_id": 1}]}
+
+
+def _items(path: str, n: int, width: int) -> None:
+    pad = "x" * width
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"type": "RECORD", "record": {"stream": "items", "emitted_at": 1,
+                                                              "data": {"id": f"k{i:09d}", "v": pad, "ts": i}}}, separators=(",", ":")) + "\n")
+        f.write(json.dumps({"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "items"},
+                                                                                      "stream_state": {"n": n}}}}) + "\n")
+
+
+def adversarial(r: Runner, cases: tuple) -> dict:
+    out = {}
+    for label, n, width, mode in cases:
+        d = r.b.rundir("runs", f"adversarial-{label}")
+        path = os.path.join(r.b.rundir("inputs"), f"adversarial-{label}.jsonl")
+        _items(path, n, width)
+        wh = r.fresh(d)
+        log(f"incremental: adversarial input {label}: {n} records of {width} bytes, {mode}")
+        res = r.destination(d, label, wh, _items_catalog(mode), path, {})
+        res.pop("before", None)
+        res.update({"label": label, "records": n, "width": width, "mode": mode})
+        out[label] = res
+        os.remove(path)
+        shutil.rmtree(wh, ignore_errors=True)
+    return out
+
+
 def run(bench) -> None:
     p = bench.plan
     r = Runner(bench)
@@ -322,6 +363,7 @@ def run(bench) -> None:
         sec["sizes"][str(n)] = res
     if stream is not None:
         sec["history"] = history(r, stream, p.history_years, p.history_per_week, dest_cfg)
+    sec["adversarial"] = adversarial(r, p.adversarial)
     bench.results["sections"]["incremental"] = sec
     baseline = os.environ.get("BENCH_INCREMENTAL_BASELINE")
     if baseline:
@@ -400,6 +442,15 @@ def report(rep) -> None:
               "the incremental sync re-reads the last 7 days, edited), full sync then incremental sync:\n")
         rep.p(table(["history", "code", "entries", "re-read rows", "bytes written", "files touched", "wall", "peak RSS",
                      "write amplification"], hrows), "")
+    arows = []
+    for label, s in runs:
+        for k, x in (s or {}).get("adversarial", {}).items():
+            arows.append([k, label, f"{fx(x['records'])} × {fx(x['width'])} B", x["mode"], fx(x["exit"]), f"{fx(x['wall_s'], 1)} s",
+                          f"{fx(x['peak_rss_mib'])} MiB"])
+    if arows:
+        rep.p("Adversarial but legal input (issue 14 item 6), one stream, one STATE at the end: the destination's peak RSS "
+              "(goal < 512 MiB):\n")
+        rep.p(table(["input", "code", "records × size", "mode", "exit", "wall", "peak RSS"], arows), "")
     plot(rep, runs)
     rep.img("incremental.png", "incremental")
     for label, s in runs:
@@ -412,6 +463,9 @@ def report(rep) -> None:
             for k in ("full", "incremental"):
                 if x[k]["peak_rss_mib"] >= 512:
                     rep.shortfalls.append(f"{k} dedup sync at {int(n):,} time entries: peak RSS {fx(x[k]['peak_rss_mib'])} MiB (goal < 512 MiB)")
+        for k, x in s.get("adversarial", {}).items():
+            if x["peak_rss_mib"] >= 512 or x["exit"] != 0:
+                rep.shortfalls.append(f"adversarial input {k}: exit {x['exit']}, peak RSS {fx(x['peak_rss_mib'])} MiB (goal < 512 MiB)")
 
 
 def plot(rep, runs: list) -> None:

@@ -22,6 +22,7 @@ class Plan:
     incremental_sizes: tuple = ()  # time entries of the full + incremental dedup series (issue 10)
     history_years: tuple = ()  # years of history at a constant weekly rate (issue 10)
     history_per_week: int = 0
+    adversarial: tuple = ()  # (label, records, bytes of padding, destination mode): issue 14 item 6
 
 
 FULL = Plan(
@@ -39,6 +40,8 @@ FULL = Plan(
     incremental_sizes=(200_000, 1_000_000, 5_000_000),
     history_years=(1, 2, 4),
     history_per_week=6_400,
+    adversarial=(("dedup-1M", 1_000_000, 20, "append_dedup"), ("wide-200k-20KB", 200_000, 20_000, "append"),
+                 ("one-100MB-line", 1, 100_000_000, "append")),
 )
 
 QUICK = Plan(
@@ -56,6 +59,8 @@ QUICK = Plan(
     incremental_sizes=(20_000,),
     history_years=(1, 2),
     history_per_week=300,
+    adversarial=(("dedup-100k", 100_000, 20, "append_dedup"), ("wide-10k-20KB", 10_000, 20_000, "append"),
+                 ("one-10MB-line", 1, 10_000_000, "append")),
 )
 
 # The simulator settings of the rate-limited comparison (issue 7): Clockify's documented 10 requests
