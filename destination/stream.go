@@ -47,6 +47,11 @@ func tableProps(targetFileSize int64, deleteMode string) iceberg.Properties {
 		"write.target-file-size-bytes":               strconv.FormatInt(targetFileSize, 10),
 		"write.metadata.delete-after-commit.enabled": "true",
 		"write.metadata.previous-versions-max":       "50",
+		// A partitioned write keeps a Parquet writer open per partition, each buffering a page and a
+		// dictionary per column: small pages and dictionaries keep 50 open writers within budget.
+		"write.parquet.page-size-bytes":      "131072",
+		"write.parquet.dict-size-bytes":      "262144",
+		"write.parquet.row-group-size-bytes": "33554432",
 	}
 }
 
@@ -387,7 +392,8 @@ func (st *stream) enforceProps(ctx context.Context) error {
 	if _, ok := have[PropStream]; !ok {
 		missing[PropStream] = st.desc.String()
 	}
-	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes", "write.parquet.row-group-limit"} {
+	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes", "write.parquet.row-group-limit",
+		"write.parquet.page-size-bytes", "write.parquet.dict-size-bytes", "write.parquet.row-group-size-bytes"} {
 		if have[k] != want[k] {
 			missing[k] = want[k]
 		}

@@ -210,7 +210,7 @@ func (s *session) record(ctx context.Context, n int, d airbyte.StreamDescriptor,
 }
 
 // maxIndexedRows bounds the key index of one batch of a dedup stream (about 50 bytes a row).
-const maxIndexedRows = 2_000_000
+const maxIndexedRows = 1_000_000
 
 // fastRecord handles a valid RECORD line without encoding/json, which would copy and rescan the
 // record data; that decode was the largest cost of the write path. Other lines are left to the
