@@ -494,6 +494,9 @@ def plot(rep, runs: list) -> None:
         ax.set_ylabel("write amplification")
         ax.legend(fontsize=8)
     a1.set_xscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    a1.xaxis.set_minor_formatter(NullFormatter())
     a1.set_xlabel("time entries in the table")
     a1.set_title("incremental sync (7-day lookback) by table size", fontsize=10)
     a2.set_xlabel("years of history (same weekly change)")
