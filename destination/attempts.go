@@ -86,7 +86,7 @@ func (st *stream) findInherited(ctx context.Context) error {
 	if len(st.recordID) == 0 {
 		how = "without a primary key they are kept unless the input starts over"
 	}
-	st.s.out.Log(airbyte.LogInfo, "stream %s: generation %d continues: %d rows of earlier attempts in %s; %s",
+	st.run.out.Log(airbyte.LogInfo, "stream %s: generation %d continues: %d rows of earlier attempts in %s; %s",
 		st.desc, st.gen, rows, where, how)
 	return nil
 }
@@ -121,7 +121,7 @@ func (st *stream) sawState(streamState []byte, n int64) {
 		return
 	}
 	inh.restart = true
-	st.s.out.Log(airbyte.LogInfo, "stream %s: the input starts over (its first state equals the first one of generation %d), "+
+	st.run.out.Log(airbyte.LogInfo, "stream %s: the input starts over (its first state equals the first one of generation %d), "+
 		"so the rows of earlier attempts are replaced at the next commit", st.desc, st.gen)
 }
 
@@ -258,7 +258,7 @@ func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, ta
 		return nil, err
 	}
 	var out []iceberg.DataFile
-	for df, err := range table.WriteRecords(ctx, staged.Table, sc, recs, table.WithTargetFileSize(st.s.cfg.TargetFileSizeBytes)) {
+	for df, err := range table.WriteRecords(ctx, staged.Table, sc, recs, table.WithTargetFileSize(st.run.cfg.TargetFileSizeBytes)) {
 		if err != nil {
 			return nil, err
 		}

@@ -3,8 +3,10 @@ package destination
 import (
 	"context"
 	be "encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -477,4 +479,127 @@ func inFilter(col string, k colKind, vals []value) (iceberg.BooleanExpression, e
 		return iceberg.IsIn(ref, xs...), nil
 	}
 	return nil, fmt.Errorf("primary key column %q has a type (%s) that cannot be filtered", col, kindName(k))
+}
+
+// track keeps the latest row per key: the highest cursor, ties and no cursor going to the later
+// arrival.
+func (b *batch) track(tomb bool) {
+	kinds := make([]colKind, len(b.pkI))
+	key := make([]value, len(b.pkI))
+	for n, i := range b.pkI {
+		kinds[n], key[n] = b.rb.cols[i].kind, b.rb.cur[i]
+	}
+	var cur value
+	switch {
+	case b.cursorI < 0:
+		cur = value{null: true}
+	case b.curLeaf != nil:
+		cur = b.rb.nested
+	default:
+		cur = cursorValue(b.rb.cur[b.cursorI], b.inner)
+	}
+	if b.cursorI < 0 {
+		// By arrival: every key's later rows win, which the arrival order already says.
+		cur = value{null: true}
+	}
+	b.index.add(kinds, key, b.index.cursor(b.cursorKind(), cur), b.rb.rawUUID, tomb)
+}
+func writeKeyPart(sb *strings.Builder, k colKind, v value) {
+	var s string
+	switch k {
+	case kString, kJSON:
+		s = v.s
+	case kFloat32, kFloat64:
+		s = strconv.FormatFloat(v.f, 'g', -1, 64)
+	default:
+		s = strconv.FormatInt(v.i, 10)
+	}
+	sb.WriteString(strconv.Itoa(len(s)))
+	sb.WriteByte(':')
+	sb.WriteString(s)
+}
+
+// compareValues orders cursor values; null sorts first.
+func compareValues(k colKind, a, b value) int {
+	switch {
+	case a.null && b.null:
+		return 0
+	case a.null:
+		return -1
+	case b.null:
+		return 1
+	}
+	switch k {
+	case kNested:
+		if a.i == 1 && b.i == 1 {
+			return compareValues(kFloat64, a, b)
+		}
+		return strings.Compare(a.s, b.s)
+	case kString, kJSON:
+		return strings.Compare(a.s, b.s)
+	case kFloat32, kFloat64:
+		switch {
+		case a.f < b.f:
+			return -1
+		case a.f > b.f:
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case a.i < b.i:
+		return -1
+	case a.i > b.i:
+		return 1
+	}
+	return 0
+}
+
+// kNested marks cursor values taken from inside JSON text: numbers compare as numbers, the rest
+// (ISO date-times included) as strings.
+const kNested colKind = 255
+
+func (b *batch) cursorKind() colKind {
+	switch {
+	case b.cursorI < 0:
+		return kString
+	case b.curLeaf != nil:
+		return b.curLeaf.kind
+	case len(b.inner) > 0:
+		return kNested
+	}
+	return b.rb.cols[b.cursorI].kind
+}
+
+// cursorValue extracts the cursor at path from a JSON column's text; with no path it is v.
+func cursorValue(v value, path []string) value {
+	if len(path) == 0 || v.null {
+		return v
+	}
+	raw := []byte(v.s)
+	for _, k := range path {
+		var next []byte
+		if err := eachField(raw, func(key, val []byte) {
+			if next == nil && unescapeKey(key) == k {
+				next = val
+			}
+		}); err != nil || next == nil {
+			return value{null: true}
+		}
+		raw = next
+	}
+	switch {
+	case isNull(raw):
+		return value{null: true}
+	case raw[0] == '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return value{null: true}
+		}
+		return value{s: s}
+	}
+	if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+		return value{f: f, i: 1, s: string(raw)}
+	}
+	return value{s: string(raw)}
 }

@@ -85,7 +85,7 @@ func newSession(cfg *Config, cat catalog.Catalog, cc *airbyte.ConfiguredCatalog,
 	for i := range cc.Streams {
 		cs := &cc.Streams[i]
 		ns := namespaceOf(cfg, cs)
-		st, err := newStream(s, cs, ns, names[i])
+		st, err := newStream(runEnv{cat: cat, cfg: cfg, out: out}, cs, ns, names[i])
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +190,7 @@ func (s *session) record(ctx context.Context, n int, d airbyte.StreamDescriptor,
 	if st == nil {
 		return airbyte.SystemErrorf("input line %d: record for stream %q, which is not in the configured catalog", n, d.String()).WithStream(d)
 	}
-	if err := st.add(ctx, data, emittedAt, meta); err != nil {
+	if err := st.add(ctx, n, data, emittedAt, meta); err != nil {
 		var nk errNullKey
 		if errors.As(err, &nk) {
 			return airbyte.SystemErrorf("input line %d: stream %s: %v", n, d, err).WithStream(d)
