@@ -74,16 +74,6 @@ func (c *ConfiguredCatalog) Validate() error {
 	return nil
 }
 
-// Find returns the configured stream with this descriptor, or nil.
-func (c *ConfiguredCatalog) Find(d StreamDescriptor) *ConfiguredStream {
-	for i := range c.Streams {
-		if c.Streams[i].Stream.Descriptor() == d {
-			return &c.Streams[i]
-		}
-	}
-	return nil
-}
-
 func streamConfigErrorf(d StreamDescriptor, format string, a ...any) *Error {
 	e := ConfigErrorf(format, a...)
 	e.Stream = &d

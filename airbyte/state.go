@@ -216,7 +216,6 @@ func ReadLines(r io.Reader, fn func(lineNo int, line []byte) error) error {
 				}
 			}
 		}
-		long = long[:0:0]
 		long = nil
 		if err == io.EOF {
 			return nil

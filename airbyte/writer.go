@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -162,7 +163,7 @@ func (w *Writer) Record(stream, namespace string, data json.RawMessage, emittedA
 		b = append(b, data...)
 	}
 	b = append(b, `,"emitted_at":`...)
-	b = appendInt(b, emittedAtMs)
+	b = strconv.AppendInt(b, emittedAtMs, 10)
 	b = append(b, "}}\n"...)
 	return w.enqueue(writeItem{line: b})
 }
@@ -227,31 +228,6 @@ func (w *Writer) Close() error {
 }
 
 func nowMs() float64 { return float64(time.Now().UnixMilli()) }
-
-// NowMs is the current time in epoch milliseconds, the unit of emitted_at.
-func NowMs() int64 { return time.Now().UnixMilli() }
-
-func appendInt(b []byte, n int64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	neg := n < 0
-	u := uint64(n)
-	if neg {
-		u = uint64(-n)
-	}
-	for u >= 10 {
-		i--
-		tmp[i] = byte('0' + u%10)
-		u /= 10
-	}
-	i--
-	tmp[i] = byte('0' + u)
-	if neg {
-		i--
-		tmp[i] = '-'
-	}
-	return append(b, tmp[i:]...)
-}
 
 const hexDigits = "0123456789abcdef"
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/jsonscan"
+	"github.com/clockberg/clockberg/retry"
 )
 
 // commit makes the open batch part of the table (or of the staging branch) in one catalog commit.
@@ -42,6 +43,7 @@ func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) erro
 	base := st.tbl
 	txn := b.txn
 	var err error
+	attempts := commitRetry.Begin()
 	for attempt := 1; ; attempt++ {
 		var tbl *table.Table
 		if err = st.stage(ctx, b, txn, props); err == nil {
@@ -50,7 +52,8 @@ func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) erro
 				break
 			}
 		}
-		if attempt == commitRetry.attempts || ctx.Err() != nil {
+		wait, again := attempts.Next(err)
+		if !again {
 			return fmt.Errorf("committing %s (attempt %d): %w", name, attempt, err)
 		}
 		// The commit may have failed before the catalog applied it (retry on the same base), or
@@ -69,7 +72,7 @@ func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) erro
 			return fmt.Errorf("committing %s: %w; the table changed meanwhile, so the batch is abandoned", name, err)
 		}
 		st.run.out.Log(airbyte.LogWarn, "commit to %s failed (attempt %d), retrying: %v", name, attempt, err)
-		if err := commitRetry.wait(ctx, attempt); err != nil {
+		if err := retry.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		st.tbl = fresh
@@ -83,26 +86,9 @@ func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) erro
 	return nil
 }
 
-// retryPolicy is how the destination retries an operation that may fail for a moment (a catalog
-// commit): how many attempts, and how long to wait after a failed one. It is the one policy of
-// the destination; the operation decides what a retry redoes.
-type retryPolicy struct {
-	attempts int
-	backoff  func(attempt int) time.Duration
-}
-
-// commitRetry: three attempts, one second after the first failure, two after the second.
-var commitRetry = retryPolicy{attempts: 3, backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second }}
-
-// wait sleeps before the attempt after the given one, or returns early when ctx ends.
-func (p retryPolicy) wait(ctx context.Context, attempt int) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(p.backoff(attempt)):
-		return nil
-	}
-}
+// commitRetry is how often a batch's commit is tried, and how long apart: the connectors' one
+// retry policy, with few attempts (each reloads the table and stages the batch again).
+var commitRetry = retry.Policy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 4 * time.Second, MaxElapsed: time.Minute}
 
 // SummaryCommitID is a random id per commit, to recognise a commit whose acknowledgement was lost.
 const SummaryCommitID = "airbyte.commit-id"

@@ -1,7 +1,9 @@
 package destination
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,6 +81,9 @@ type rowBuilder struct {
 	rawUUID uuid.UUID
 	nested  value            // the current record's value of a cursor inside a struct column
 	changes []airbyte.Change // the current record's changes
+	// random feeds the raw ids: a buffered crypto/rand reader of its own, so a row costs no
+	// system call and no process-wide setting (uuid.EnableRandPool) is needed.
+	random *bufio.Reader
 }
 
 func kindOf(t iceberg.Type, doc string) colKind {
@@ -115,7 +120,7 @@ func kindOf(t iceberg.Type, doc string) colKind {
 // newRowBuilder prepares conversion into sch. tracked names the properties (primary key, cursor)
 // whose converted values are kept for comparisons.
 func newRowBuilder(sch *iceberg.Schema, asc *arrow.Schema, tracked []string, syncID *int64, gen int64) (*rowBuilder, error) {
-	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen}
+	b := &rowBuilder{schema: asc, byName: map[string]int{}, syncID: syncID, gen: gen, random: bufio.NewReaderSize(rand.Reader, 16*256)}
 	b.meta = [4]int{-1, -1, -1, -1}
 	for i, f := range sch.Fields() {
 		switch f.Name {
@@ -198,12 +203,9 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			b.changes = append(b.changes, ch.record(c.prop))
 		}
 	}
-	// Version 7: time-ordered, so a batch's raw ids span a narrow range that prunes files.
-	id, err := uuid.NewV7()
-	if err != nil {
+	if err := b.newRawID(); err != nil {
 		return err
 	}
-	b.rawUUID, b.rawID = id, id.String()
 	b.rb.Field(b.meta[0]).(*array.StringBuilder).Append(b.rawID)
 	b.rb.Field(b.meta[1]).(*array.TimestampBuilder).Append(arrow.Timestamp(emittedAt * 1000))
 	b.rb.Field(b.meta[2]).(*array.Int64Builder).Append(b.gen)
@@ -250,9 +252,15 @@ func (b *rowBuilder) keysOf(data []byte, curLeaf *node, cursor string, inner []s
 			}
 		}
 	}
-	id, err := uuid.NewV7()
+	return b.newRawID()
+}
+
+// newRawID makes the current record's _airbyte_raw_id: a UUID of version 7 (time-ordered, so a
+// batch's raw ids span a narrow range that prunes files).
+func (b *rowBuilder) newRawID() error {
+	id, err := uuid.NewV7FromReader(b.random)
 	if err != nil {
-		return err
+		return fmt.Errorf("generating a raw id: %w", err)
 	}
 	b.rawUUID, b.rawID = id, id.String()
 	return nil

@@ -79,7 +79,6 @@ type Destination struct {
 
 // New returns the destination with the catalogs package's opener.
 func New() *Destination {
-	uuid.EnableRandPool()
 	return &Destination{OpenCatalog: func(ctx context.Context, cfg *Config) (catalog.Catalog, error) {
 		return catalogs.Open(ctx, cfg.Settings)
 	}}

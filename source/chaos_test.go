@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // TestChaosFullSync: 5xx answers, bodies cut mid-way, slow answers and bursts of 429 cost retries
@@ -22,7 +22,7 @@ func TestChaosFullSync(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d, errors %+v", res.code, res.errors())
 	}
-	checkProtocol(t, res, schemas.Names())
+	checkProtocol(t, res, streams.Names())
 	got := idsByStream(t, res.records())
 	for n, want := range s.GroundTruth() {
 		if d := diffIDs(want, got[n]); d != "" {
@@ -97,7 +97,7 @@ func TestRateLimitedByServer(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d, errors %+v", res.code, res.errors())
 	}
-	checkProtocol(t, res, schemas.Names())
+	checkProtocol(t, res, streams.Names())
 	got := idsByStream(t, res.records())
 	for n, want := range s.GroundTruth() {
 		if d := diffIDs(want, got[n]); d != "" {

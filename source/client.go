@@ -16,28 +16,41 @@ const (
 	checkElapsed  = 30 * time.Second
 )
 
-func newClient(s *settings, out *airbyte.Writer, tune func(*clockify.Options)) (*clockify.Client, error) {
+// clientOptions are the client settings of both check and read.
+func (s *settings) clientOptions() clockify.Options {
 	o := clockify.Options{
 		BaseURL:              s.baseURL,
 		APIKey:               s.apiKey,
 		RequestsPerSecond:    s.rps,
 		MaxRequestsPerSecond: s.maxRPS,
 	}
-	if out == nil {
-		o.MaxAttempts, o.MaxElapsed = checkAttempts, checkElapsed
-	}
 	if s.rps == 0 {
 		o.RequestsPerSecond = clockify.Unlimited
 		o.MaxRequestsPerSecond = 0
 	}
-	if out != nil {
-		o.Logf = func(level, format string, args ...any) {
-			out.Log(logLevel(level), format, args...)
-		}
+	return o
+}
+
+// checkClient is the client of check: a few quick attempts and nothing logged.
+func checkClient(s *settings) (*clockify.Client, error) {
+	o := s.clientOptions()
+	o.MaxAttempts, o.MaxElapsed = checkAttempts, checkElapsed
+	return newClient(o)
+}
+
+// readClient is the client of read: the client's retry bounds, rate changes and retries logged.
+func readClient(s *settings, out *airbyte.Writer, tune func(*clockify.Options)) (*clockify.Client, error) {
+	o := s.clientOptions()
+	o.Logf = func(level, format string, args ...any) {
+		out.Log(logLevel(level), format, args...)
 	}
 	if tune != nil {
 		tune(&o)
 	}
+	return newClient(o)
+}
+
+func newClient(o clockify.Options) (*clockify.Client, error) {
 	c, err := clockify.New(o)
 	if err != nil {
 		return nil, airbyte.ConfigErrorf("cannot build the Clockify client: %v", err)

@@ -3,22 +3,19 @@ package source
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/source/clockify"
 )
 
-// Defaults of the optional config fields; the spec advertises the same values.
+// Defaults of the optional config fields that are the source's own; the rate defaults and the
+// API URL are the client's. The spec is filled in from the same constants.
 const (
-	defaultAPIURL            = "https://api.clockify.me"
-	defaultPageSize          = 5000
-	defaultRequestsPerSecond = 5
-	defaultMaxRequestsPerSec = 10
-	defaultMaxConcurrency    = 8
-	defaultLookbackDays      = 7
+	defaultPageSize       = 5000
+	defaultMaxConcurrency = 8
+	defaultLookbackDays   = 7
 )
 
 // Config is the connector configuration. Field names match Airbyte's own source-clockify so that a
@@ -63,17 +60,17 @@ func (c *Config) settings() (*settings, error) {
 	s := &settings{
 		apiKey:      strings.TrimSpace(c.APIKey),
 		pageSize:    defaultPageSize,
-		rps:         defaultRequestsPerSecond,
-		maxRPS:      defaultMaxRequestsPerSec,
+		rps:         clockify.DefaultRequestsPerSecond,
+		maxRPS:      clockify.DefaultMaxRequestsPerSecond,
 		concurrency: defaultMaxConcurrency,
 		lookback:    defaultLookbackDays * 24 * time.Hour,
 	}
 	if s.apiKey == "" {
 		return nil, airbyte.ConfigErrorf("api_key is empty")
 	}
-	base, err := normalizeAPIURL(c.APIURL)
+	base, err := clockify.NormalizeBaseURL(c.APIURL)
 	if err != nil {
-		return nil, err
+		return nil, airbyte.ConfigErrorf("api_url: %s", strings.TrimPrefix(err.Error(), "clockify: "))
 	}
 	s.baseURL = base
 
@@ -134,46 +131,6 @@ func (c *Config) settings() (*settings, error) {
 		s.lookback = time.Duration(*c.LookbackWindowDays) * 24 * time.Hour
 	}
 	return s, nil
-}
-
-// normalizeAPIURL turns the api_url setting into the v1 API root. It accepts the host root (as
-// Airbyte's connector documents) and also a URL that already ends in /api/v1.
-func normalizeAPIURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		raw = defaultAPIURL
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", airbyte.ConfigErrorf("api_url %q is not an absolute URL such as https://api.clockify.me", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", airbyte.ConfigErrorf("api_url %q must not carry a query, fragment or user info", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		// Plain http would send the API key in clear text; only loopback (tests, the simulator,
-		// a local proxy) is allowed.
-		if !isLoopback(u.Hostname()) {
-			return "", airbyte.ConfigErrorf("api_url %q uses plain http; only https is allowed except for loopback hosts", raw)
-		}
-	default:
-		return "", airbyte.ConfigErrorf("api_url %q must use https", raw)
-	}
-	p := strings.TrimRight(u.Path, "/")
-	p = strings.TrimSuffix(p, "/api/v1")
-	u.Path = p + "/api/v1"
-	u.RawPath = ""
-	return u.String(), nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (s *settings) String() string {

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/jsonscan"
 	"github.com/clockberg/clockberg/source/clockify"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // maxPages bounds one partition's page loop against a server that never says "last page".
@@ -33,55 +37,33 @@ const (
 	throttleStatusEvery = time.Second
 )
 
-// workspace is one workspace of the read with what plan gating needs.
-type workspace struct {
+// planInfo is the plan of a workspace, as its record states it; partitions below it inherit it.
+type planInfo struct {
 	id       string
-	idJSON   []byte
-	plan     int             // planFree..planEnterprise, or -1 when unknown
+	plan     streams.Plan
+	known    bool            // false when featureSubscriptionType is absent or unknown
 	features map[string]bool // nil when the API did not report features
 }
 
-// allows reports whether the workspace's plan has the stream. Unknown plans allow everything:
-// a 402/403 then still skips the pair, with a warning.
-func (w *workspace) allows(d *streamDef) bool {
-	if d.feature == "" {
+// allows reports whether the plan has the stream. Unknown plans allow everything: a 402/403
+// then still skips the pair, with a warning.
+func (w *planInfo) allows(d *streams.Stream) bool {
+	if d.Gate == nil || w == nil {
 		return true
 	}
-	if w.plan >= 0 && w.plan < d.minPlan {
+	if w.known && w.plan < d.Gate.Plan {
 		return false
 	}
-	if w.features != nil && !w.features[d.feature] {
+	if w.features != nil && !w.features[d.Gate.Feature] {
 		return false
 	}
 	return true
 }
 
-func planTier(subscription string) int {
-	s := strings.ToUpper(subscription)
-	switch {
-	case strings.HasPrefix(s, "FREE"):
-		return planFree
-	case strings.HasPrefix(s, "BASIC"):
-		return planBasic
-	case strings.HasPrefix(s, "STANDARD"):
-		return planStandard
-	case strings.HasPrefix(s, "PRO"):
-		return planPro
-	case strings.HasPrefix(s, "ENTERPRISE"), strings.HasPrefix(s, "TRIAL"):
-		return planEnterprise
-	}
-	return -1
-}
-
-func planName(tier int) string {
-	return [...]string{"Free", "Basic", "Standard", "Pro", "Enterprise"}[tier]
-}
-
 // streamRun is one stream during a read: configured streams emit; parents of configured
-// streams that are not configured themselves (projects for tasks, workspace_users for time
-// entries) are walked silently for their ids.
+// streams that are not configured themselves are walked silently for their ids.
 type streamRun struct {
-	def         *streamDef
+	def         *streams.Stream
 	desc        airbyte.StreamDescriptor
 	emit        bool
 	incremental bool
@@ -106,15 +88,38 @@ type streamRun struct {
 	began         time.Time
 }
 
+// param is a path parameter of a partition.
+type param struct{ name, value string }
+
+// job is one partition of a stream: its path parameters (from the root down), the plan of its
+// workspace and its key in stream_state.completed ("*" for a root stream, else the parameter
+// values joined by "/").
 type job struct {
-	run      *streamRun
-	ws       *workspace
-	parentID string // project or user id for project- and user-level streams
-	key      string // partition key in stream_state.completed
-	emit     bool
+	run    *streamRun
+	params []param
+	plan   *planInfo
+	key    string
+	emit   bool
 	// cursor holds the newest record start seen; partitionDone publishes it only when the
 	// whole window was paged, because time entries arrive newest first.
 	cursor *pageCtx
+}
+
+func (j *job) param(name string) string {
+	for _, p := range j.params {
+		if p.name == name {
+			return p.value
+		}
+	}
+	return ""
+}
+
+// planID names the partition's workspace in messages.
+func (j *job) planID() string {
+	if j.plan != nil {
+		return j.plan.id
+	}
+	return j.key
 }
 
 type engine struct {
@@ -124,15 +129,14 @@ type engine struct {
 	runs   []*streamRun // emitting runs in catalog order, then silent parents
 	byName map[string]*streamRun
 	q      *jobQueue
-
-	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelFunc // stops the read's requests on a fatal error
 
 	fatalMu sync.Mutex
 	fatal   error
 
 	stateEvery time.Duration
 	now        func() time.Time
+	started    time.Time // the read's start: cursors never move past it
 }
 
 func (e *engine) setFatal(err error) {
@@ -151,9 +155,9 @@ func (e *engine) fatalErr() error {
 	return e.fatal
 }
 
-// run executes the read: workspaces first (they root every other stream), then all partitions
-// through a pool of max_concurrency workers.
-func (e *engine) run() error {
+// run executes the read: the root streams' partitions, then every partition their records
+// create, through a pool of max_concurrency workers.
+func (e *engine) run(ctx context.Context) error {
 	for _, r := range e.runs {
 		if r.emit {
 			r.began = e.now()
@@ -175,42 +179,13 @@ func (e *engine) run() error {
 		}
 	}
 
-	var workspaces []*workspace
-	needWS := false
 	for _, r := range e.runs {
-		if r.active() && r.def.name != sUser {
-			needWS = true
-		}
-	}
-	if needWS {
-		var err error
-		workspaces, err = e.readWorkspaces()
-		if err != nil {
-			return e.abort(err)
-		}
-	}
-
-	for _, r := range e.runs {
-		if !r.active() {
+		if r.def.Parent != nil || !r.active() {
 			continue
 		}
-		switch r.def.parent {
-		case rootLevel:
-			if r.def.name == sUser {
-				e.pushPartition(r, &job{run: r, key: "*"})
-			}
-		case workspaceLevel:
-			for _, w := range workspaces {
-				e.pushPartition(r, &job{run: r, ws: w, key: w.id})
-			}
-		case projectLevel, userLevel:
-			// One producer token per workspace, released when the parent partition ends.
-			r.mu.Lock()
-			r.pending += len(workspaces)
-			r.mu.Unlock()
-		}
+		e.pushPartition(r, &job{run: r, key: "*"})
 	}
-	// A stream with no partitions at all (no workspaces) ends now.
+	// A stream whose parents produced no partition at all ends now.
 	for _, r := range e.runs {
 		r.mu.Lock()
 		if r.pending == 0 {
@@ -225,7 +200,7 @@ func (e *engine) run() error {
 		go func() {
 			defer wg.Done()
 			for j := e.q.pop(); j != nil; j = e.q.pop() {
-				e.do(j)
+				e.do(ctx, j)
 				e.q.done()
 			}
 		}()
@@ -235,7 +210,7 @@ func (e *engine) run() error {
 	if err := e.fatalErr(); err != nil {
 		return e.abort(err)
 	}
-	if err := e.ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return e.abort(err)
 	}
 	failed := false
@@ -273,10 +248,19 @@ func (e *engine) abort(err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	return classify(err, sWorkspaces)
+	return classify(err, "")
 }
 
 func (r *streamRun) active() bool { return r.emit || len(r.children) > 0 }
+
+// descendants are the children, their children and so on.
+func (r *streamRun) descendants() []*streamRun {
+	var out []*streamRun
+	for _, c := range r.children {
+		out = append(append(out, c), c.descendants()...)
+	}
+	return out
+}
 
 // pushPartition queues a partition unless an earlier attempt of this sync finished it; such a
 // partition is still walked silently when child streams need its ids.
@@ -298,95 +282,19 @@ func (e *engine) push(r *streamRun, j *job) {
 	r.mu.Lock()
 	r.pending++
 	r.mu.Unlock()
+	// Every stream below waits for this partition: it may create some of their partitions.
+	for _, c := range r.descendants() {
+		c.mu.Lock()
+		c.pending++
+		c.mu.Unlock()
+	}
 	e.q.push(j, len(r.children) > 0)
 }
 
-// readWorkspaces fetches /workspaces once: it is both the workspaces stream and the list of
-// workspaces (with plans) that every other stream fans out over.
-func (e *engine) readWorkspaces() ([]*workspace, error) {
-	r := e.byName[sWorkspaces]
-	if r != nil && r.emit {
-		r.mu.Lock()
-		e.runningLocked(r)
-		r.mu.Unlock()
-	}
-	var elems [][]byte
-	resp, err := e.c.GetChecked(e.ctx, "/workspaces", nil, func(resp *clockify.Response) error {
-		var err error
-		elems, err = jsonscan.AppendElements(elems[:0], resp.Body)
-		return bodyError(resp.Body, err, "workspaces")
-	})
-	if err != nil {
-		// Nothing can be read without the workspace list: every stream ends INCOMPLETE.
-		return nil, classify(err, sWorkspaces)
-	}
-	defer resp.Release()
-
-	wanted := map[string]bool{}
-	for _, id := range e.s.workspaceIDs {
-		wanted[id] = true
-	}
-	var list []*workspace
-	var records [][]byte
-	seen := map[string]bool{}
-	for _, elem := range elems {
-		var meta struct {
-			ID                      string    `json:"id"`
-			FeatureSubscriptionType string    `json:"featureSubscriptionType"`
-			Features                *[]string `json:"features"`
-		}
-		if err := json.Unmarshal(elem, &meta); err != nil || meta.ID == "" {
-			return nil, airbyte.SystemErrorf("GET /workspaces returned an unexpected body: a workspace has no id: %v", err)
-		}
-		if len(wanted) > 0 && !wanted[meta.ID] || seen[meta.ID] {
-			continue
-		}
-		seen[meta.ID] = true
-		w := &workspace{id: meta.ID, plan: planTier(meta.FeatureSubscriptionType)}
-		w.idJSON, _ = json.Marshal(meta.ID)
-		if meta.Features != nil {
-			w.features = map[string]bool{}
-			for _, f := range *meta.Features {
-				w.features[strings.ToUpper(f)] = true
-			}
-		}
-		list = append(list, w)
-		records = append(records, elem)
-	}
-	var missing []string
-	for _, id := range e.s.workspaceIDs {
-		if !seen[id] {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, airbyte.ConfigErrorf("workspace(s) %s are not visible to this API key (check workspace_id/workspace_ids and api_url for regional workspaces)", strings.Join(missing, ", "))
-	}
-	e.out.Log(airbyte.LogInfo, "reading %d workspace(s)", len(list))
-	if r != nil && r.emit {
-		r.mu.Lock()
-		if !r.resume.completed["*"] {
-			now := e.now().UnixMilli()
-			for _, rec := range records {
-				if err := e.out.Record(r.desc.Name, r.desc.Namespace, rec, now); err != nil {
-					r.mu.Unlock()
-					return nil, err
-				}
-			}
-			r.since += int64(len(records))
-			r.total += int64(len(records))
-		}
-		r.completed["*"] = true
-		e.finishLocked(r)
-		r.mu.Unlock()
-	}
-	return list, nil
-}
-
 // do runs one partition and does its bookkeeping.
-func (e *engine) do(j *job) {
+func (e *engine) do(ctx context.Context, j *job) {
 	r := j.run
-	ctx := e.ctx
+	readCtx := ctx
 	if r.emit {
 		ctx = clockify.WithThrottleHook(ctx, func(reset time.Time) { e.throttled(r, reset) })
 		r.mu.Lock()
@@ -395,29 +303,29 @@ func (e *engine) do(j *job) {
 	}
 	var err error
 	switch {
-	case ctx.Err() != nil:
-		err = ctx.Err()
-	case j.ws != nil && !j.ws.allows(r.def):
+	case readCtx.Err() != nil:
+		err = readCtx.Err()
+	case !j.plan.allows(r.def):
 		if j.emit {
 			e.out.Log(airbyte.LogInfo, "stream %s: workspace %s is on a plan without %s (needs %s or higher with the feature enabled); skipped without a request",
-				r.desc, j.ws.id, r.def.feature, planName(r.def.minPlan))
+				r.desc, j.planID(), r.def.Gate.Feature, r.def.Gate.Plan)
 		}
 	default:
 		err = e.fetch(ctx, j)
 	}
-	if _, st := apiStatus(err); (st == 402 || st == 403) && r.def.feature != "" {
+	if _, st := apiStatus(err); (st == 402 || st == 403) && r.def.Gate != nil {
 		e.out.Log(airbyte.LogWarn, "stream %s: Clockify answered HTTP %d for workspace %s; the %s feature needs the %s plan or higher. Skipping this workspace for this stream: %v",
-			r.desc, st, j.ws.id, r.def.feature, planName(r.def.minPlan), err)
+			r.desc, st, j.planID(), r.def.Gate.Feature, r.def.Gate.Plan, err)
 		err = nil
 	} else if st == 401 {
 		e.setFatal(classify(err, r.desc.Name))
 	}
-	if err != nil && e.ctx.Err() != nil {
+	if err != nil && readCtx.Err() != nil {
 		// Interrupted: the partition is neither done nor failed. Leaving it pending keeps its
 		// stream from being reported COMPLETE or claimed in a STATE; abort ends it INCOMPLETE.
 		return
 	}
-	for _, c := range r.children {
+	for _, c := range r.descendants() {
 		e.releaseProducer(c, j, err)
 	}
 	e.partitionDone(j, err)
@@ -435,25 +343,36 @@ type pageCtx struct {
 	// elems are the records of the current body, split by the client's body check; they point
 	// into the response buffer and are cleared before it goes back to the pool.
 	elems [][]byte
+	total int // the envelope's total count (Paging.Total), or -1
+	// seen are the ids a selectable stream read, to skip repeats and find missing ones.
+	seen map[string]bool
 }
 
 // split is the body check of a stream's requests: one strict pass both validates the body (as
 // the client's default json.Valid would) and finds its records, so page does not scan it again.
-func (pc *pageCtx) split(d *streamDef) func(*clockify.Response) error {
+func (pc *pageCtx) split(d *streams.Stream) func(*clockify.Response) error {
 	return func(resp *clockify.Response) error {
 		pc.elems = pc.elems[:0]
+		pc.total = -1
 		body := resp.Body
 		var err error
-		switch d.body {
-		case singleObject:
+		switch {
+		case d.Single:
 			if err = jsonscan.Validate(body); err == nil {
 				pc.elems = append(pc.elems, bytes.TrimSpace(body))
 			}
-		case envelope:
+		case d.Records != nil:
 			if err = jsonscan.Validate(body); err != nil {
 				break
 			}
-			v, ok := jsonscan.Path(body, d.records...)
+			if d.Paging.Total != nil {
+				if v, ok := jsonscan.Path(body, d.Paging.Total...); ok {
+					if n, perr := strconv.Atoi(string(v)); perr == nil {
+						pc.total = n
+					}
+				}
+			}
+			v, ok := jsonscan.Path(body, d.Records...)
 			if !ok || string(v) == "null" {
 				// An envelope without its list is an empty result (Clockify omits it when empty).
 				return nil
@@ -494,45 +413,49 @@ func bodyError(body []byte, err error, what string) error {
 	}
 }
 
+// fetch reads every page of one partition.
 func (e *engine) fetch(ctx context.Context, j *job) error {
-	r := j.run
-	d := r.def
-	p := d.path
-	if j.ws != nil {
-		p = strings.Replace(p, "{ws}", url.PathEscape(j.ws.id), 1)
-	}
-	p = strings.Replace(p, "{project}", url.PathEscape(j.parentID), 1)
-	p = strings.Replace(p, "{user}", url.PathEscape(j.parentID), 1)
-	q := url.Values{}
-	for k, v := range d.query {
-		q[k] = append([]string(nil), v...)
-	}
 	pc := &pageCtx{}
 	j.cursor = pc
+	err := e.fetchPages(ctx, j, pc)
+	if err == nil && j.run.def.Selectable {
+		err = e.checkSelected(j.run, pc)
+	}
+	return err
+}
+
+func (e *engine) fetchPages(ctx context.Context, j *job, pc *pageCtx) error {
+	r := j.run
+	d := r.def
+	p := d.Path
+	for _, pr := range j.params {
+		p = strings.Replace(p, "{"+pr.name+"}", url.PathEscape(pr.value), 1)
+	}
+	q := url.Values{}
+	for k, v := range d.Query {
+		q[k] = append([]string(nil), v...)
+	}
 	if j.emit {
-		for _, k := range d.parentKeys {
-			switch k {
-			case "workspaceId":
-				pc.fields = append(pc.fields, jsonscan.Field{Key: k, Value: j.ws.idJSON})
-			case "projectId", "userId":
-				v, _ := json.Marshal(j.parentID)
-				pc.fields = append(pc.fields, jsonscan.Field{Key: k, Value: v})
-			}
+		for _, k := range d.ParentKeys {
+			v, _ := json.Marshal(j.param(k))
+			pc.fields = append(pc.fields, jsonscan.Field{Key: k, Value: v})
 		}
 	}
-	if d.cursor != nil {
-		if t, ok := e.startBound(r, j.key); ok {
-			pc.bound, pc.hasBound = t, true
-			// Clockify reads the filter's wall clock in the account's time zone (UTC-12..+14),
-			// so ask from 14 h earlier and drop what precedes the bound here: the result is
-			// exact whatever the zone.
-			q.Set("start", t.Add(-maxZoneOffset).UTC().Format("2006-01-02T15:04:05Z"))
-		}
+	if d.Range != nil {
+		e.window(r, j, pc, q)
+	}
+	if d.Selectable {
+		pc.seen = map[string]bool{}
 	}
 
 	check := pc.split(d)
-	if d.paging == unpaged {
-		resp, err := e.c.GetChecked(ctx, p, q, check)
+	req := clockify.Request{Method: d.HTTPMethod(), Path: p, Query: q}
+	var err error
+	if d.Paging.Kind == streams.Unpaged {
+		if req.Body, err = requestBody(d, 0, 0); err != nil {
+			return err
+		}
+		resp, err := e.c.Do(ctx, req, check)
 		if err != nil {
 			return err
 		}
@@ -541,27 +464,38 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 		return err
 	}
 
+	pg := d.Paging
 	size := int(r.pageSize.Load())
-	pageNo, skip, consumed := 1, 0, 0
+	pageNo, skip, consumed := pg.First, 0, 0
 	for n := 0; n < maxPages; n++ {
-		q.Set("page", strconv.Itoa(pageNo))
-		q.Set("page-size", strconv.Itoa(size))
-		resp, err := e.c.GetChecked(ctx, p, q, check)
+		if pg.MaxPage > 0 && pageNo > pg.MaxPage {
+			return fmt.Errorf("%s %s: more than %d pages of %d records; Clockify serves no page beyond %d", req.Method, p, pg.MaxPage, size, pg.MaxPage)
+		}
+		switch pg.Kind {
+		case streams.BodyPages:
+			if req.Body, err = requestBody(d, pageNo, size); err != nil {
+				return err
+			}
+		default:
+			q.Set(pg.Page, strconv.Itoa(pageNo))
+			q.Set(pg.Size, strconv.Itoa(size))
+		}
+		resp, err := e.c.Do(ctx, req, check)
 		if err != nil {
 			ae, _ := apiStatus(err)
 			if smaller := smallerPageSize(size); namesPageSize(ae) && smaller > 0 {
-				e.out.Log(airbyte.LogWarn, "stream %s: Clockify rejected page-size=%d on %s (%s); stepping down to %d for this endpoint",
-					r.desc.Name, size, p, ae.Message, smaller)
+				e.out.Log(airbyte.LogWarn, "stream %s: Clockify rejected %s=%d on %s (%s); stepping down to %d for this endpoint",
+					r.desc.Name, pg.Size, size, p, ae.Message, smaller)
 				r.pageSize.CompareAndSwap(int64(size), int64(smaller))
 				size = smaller
 				// Continue at the same record offset with the smaller size.
-				pageNo, skip = consumed/size+1, consumed%size
+				pageNo, skip = pg.First+consumed/size, consumed%size
 				continue
 			}
 			return err
 		}
 		count, err := e.page(j, pc, p, skip)
-		lastPage := resp.LastPage
+		lastPage, total := resp.LastPage, pc.total
 		pc.release(resp)
 		if err != nil {
 			return err
@@ -570,24 +504,85 @@ func (e *engine) fetch(ctx context.Context, j *job) error {
 			consumed += count - skip
 		}
 		skip = 0
-		if lastPage != nil && *lastPage {
+		if lastPage != nil && *lastPage || total >= 0 && consumed >= total {
 			return nil
 		}
 		if count < size {
 			if lastPage != nil && count > 0 {
 				// A short page that claims more follows means the server capped the page size
 				// silently; the stop rule ends here, so say so rather than lose data quietly.
-				e.out.Log(airbyte.LogWarn, "stream %s: %s page %d returned %d records for page-size %d but Last-Page: false; stopping at the short page",
+				e.out.Log(airbyte.LogWarn, "stream %s: %s page %d returned %d records for page size %d but Last-Page: false; stopping at the short page",
 					r.desc.Name, p, pageNo, count, size)
 			}
 			return nil
 		}
 		pageNo++
 	}
-	return fmt.Errorf("GET %s: still full pages after %d pages; giving up", p, maxPages)
+	return fmt.Errorf("%s %s: still full pages after %d pages; giving up", req.Method, p, maxPages)
 }
 
-// startBound is the time-entry start filter: cursor minus lookback, never before start_date.
+// pageSizes are the sizes to fall back to when Clockify rejects a page size it documents.
+var pageSizes = []int{5000, 1000, 200}
+
+// smallerPageSize returns the next size below cur that divides it, so that the offset reached
+// so far maps to a whole page of the new size; 0 when there is none.
+func smallerPageSize(cur int) int {
+	for _, s := range pageSizes {
+		if s < cur && cur%s == 0 {
+			return s
+		}
+	}
+	for _, s := range pageSizes {
+		if s < cur {
+			return s
+		}
+	}
+	return 0
+}
+
+// requestBody is the JSON body of a POST read: the row's fixed fields plus, for body paging,
+// the page number and size.
+func requestBody(d *streams.Stream, page, size int) ([]byte, error) {
+	if d.HTTPMethod() == http.MethodGet {
+		return nil, nil
+	}
+	body := maps.Clone(d.Body)
+	if body == nil {
+		body = map[string]any{}
+	}
+	if d.Paging.Kind == streams.BodyPages {
+		body[d.Paging.Page], body[d.Paging.Size] = page, size
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: encoding the request body: %w", d.Name, err)
+	}
+	return b, nil
+}
+
+// window sets the start and end filters of a stream with a cursor range: from the cursor minus
+// the lookback (or start_date, or the range's own beginning) to, for a required range, now plus
+// its reach ahead.
+func (e *engine) window(r *streamRun, j *job, pc *pageCtx, q url.Values) {
+	d := r.def
+	t, ok := e.startBound(r, j.key)
+	if !ok && d.Range.Required {
+		t, ok = d.Range.From, true
+	}
+	if ok {
+		pc.bound, pc.hasBound = t, true
+		// Clockify reads the filter's wall clock in the account's time zone (UTC-12..+14),
+		// so ask from 14 h earlier and drop what precedes the bound here: the result is
+		// exact whatever the zone.
+		q.Set(d.Range.Start, t.Add(-maxZoneOffset).UTC().Format(filterLayout))
+	}
+	if d.Range.Required {
+		q.Set(d.Range.End, e.started.Add(d.Range.Ahead).UTC().Format(filterLayout))
+	}
+}
+
+// startBound is the lower bound of a cursor range: cursor minus lookback, never before
+// start_date.
 func (e *engine) startBound(r *streamRun, key string) (time.Time, bool) {
 	var t time.Time
 	if r.incremental {
@@ -601,6 +596,26 @@ func (e *engine) startBound(r *streamRun, key string) (time.Time, bool) {
 	return t, !t.IsZero()
 }
 
+// filterLayout is the instant format of Clockify's start/end filters.
+const filterLayout = "2006-01-02T15:04:05Z"
+
+// checkSelected fails the read when a workspace the config names was not listed.
+func (e *engine) checkSelected(r *streamRun, pc *pageCtx) error {
+	var missing []string
+	for _, id := range e.s.workspaceIDs {
+		if !pc.seen[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		err := airbyte.ConfigErrorf("workspace(s) %s are not visible to this API key (check workspace_id/workspace_ids and api_url for regional workspaces)", strings.Join(missing, ", "))
+		e.setFatal(err)
+		return err
+	}
+	e.out.Log(airbyte.LogInfo, "reading %d %s", len(pc.seen), r.def.Name)
+	return nil
+}
+
 // page handles the records of one response body (pc.elems, split by the body check): it
 // patches them, writes them and queues child partitions. It returns the number of records the
 // page held.
@@ -608,7 +623,7 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 	r := j.run
 	d := r.def
 	pc.buf, pc.ends = pc.buf[:0], pc.ends[:0]
-	var childIDs []string
+	var kids []*job
 	count := 0
 	handle := func(elem []byte) error {
 		count++
@@ -616,10 +631,10 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 			return nil
 		}
 		if len(elem) == 0 || elem[0] != '{' {
-			return fmt.Errorf("GET %s: a record is not a JSON object", reqPath)
+			return fmt.Errorf("%s: a record is not a JSON object", reqPath)
 		}
-		if d.cursor != nil {
-			if v, ok := jsonscan.Path(elem, d.cursor...); ok {
+		if d.Cursor != nil {
+			if v, ok := jsonscan.Path(elem, d.Cursor...); ok {
 				if s, ok := jsonscan.String(v); ok {
 					if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 						if pc.hasBound && t.Before(pc.bound) {
@@ -632,10 +647,21 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 				}
 			}
 		}
+		if pc.seen != nil {
+			id := fieldString(elem, d.Key[0])
+			if pc.seen[id] || len(e.s.workspaceIDs) > 0 && !slices.Contains(e.s.workspaceIDs, id) {
+				return nil
+			}
+			pc.seen[id] = true
+		}
 		if len(r.children) > 0 {
-			if v, ok := jsonscan.Member(elem, "id"); ok {
-				if id, ok := jsonscan.String(v); ok && id != "" {
-					childIDs = append(childIDs, id)
+			plan := j.plan
+			if d.PlanFields != nil {
+				plan = readPlan(elem, d.PlanFields, fieldString(elem, d.Key[0]))
+			}
+			for _, c := range r.children {
+				if v := fieldString(elem, []string{c.def.Parent.Field}); v != "" {
+					kids = append(kids, e.childJob(c, j, plan, v))
 				}
 			}
 		}
@@ -643,8 +669,8 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 			return nil
 		}
 		fields := pc.fields
-		if d.idFrom != nil {
-			if v, ok := jsonscan.Path(elem, d.idFrom...); ok {
+		if d.IDFrom != nil {
+			if v, ok := jsonscan.Path(elem, d.IDFrom...); ok {
 				fields = append([]jsonscan.Field{{Key: "id", Value: v}}, fields...)
 			}
 		}
@@ -663,12 +689,47 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 	if err := e.flush(r, pc); err != nil {
 		return 0, err
 	}
-	for _, c := range r.children {
-		for _, id := range childIDs {
-			e.pushPartition(c, &job{run: c, ws: j.ws, parentID: id, key: j.ws.id + "/" + id})
-		}
+	for _, k := range kids {
+		e.pushPartition(k.run, k)
 	}
 	return count, nil
+}
+
+// childJob is the partition of child stream c that the parent record with value v (of the
+// child's Parent.Field) creates.
+func (e *engine) childJob(c *streamRun, parent *job, plan *planInfo, v string) *job {
+	params := append(slices.Clone(parent.params), param{c.def.Parent.Param, v})
+	vals := make([]string, len(params))
+	for i, p := range params {
+		vals[i] = p.value
+	}
+	return &job{run: c, params: params, plan: plan, key: strings.Join(vals, "/")}
+}
+
+// fieldString is the string at path in a record, or "".
+func fieldString(rec []byte, path []string) string {
+	if v, ok := jsonscan.Path(rec, path...); ok {
+		if s, ok := jsonscan.String(v); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// readPlan reads the plan a record (a workspace) states for the partitions below it.
+func readPlan(rec []byte, f *streams.PlanFields, id string) *planInfo {
+	w := &planInfo{id: id}
+	w.plan, w.known = streams.ParsePlan(fieldString(rec, []string{f.Subscription}))
+	if v, ok := jsonscan.Member(rec, f.Features); ok {
+		var list []string
+		if json.Unmarshal(v, &list) == nil {
+			w.features = map[string]bool{}
+			for _, x := range list {
+				w.features[strings.ToUpper(x)] = true
+			}
+		}
+	}
+	return w
 }
 
 // flushBytes bounds the patched records a partition buffers before writing them, so a worker
@@ -704,8 +765,8 @@ func (e *engine) releaseProducer(c *streamRun, parentJob *job, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		c.failures = append(c.failures, airbyte.AsError(fmt.Errorf("cannot list the %s partitions of workspace %s because reading %s failed: %w",
-			c.def.name, parentJob.ws.id, parentJob.run.def.name, err)))
+		c.failures = append(c.failures, airbyte.AsError(fmt.Errorf("cannot list the %s partitions of %s %s because reading it failed: %w",
+			c.def.Name, parentJob.run.def.Name, parentJob.key, err)))
 	}
 	c.pending--
 	if c.pending == 0 {
@@ -720,9 +781,15 @@ func (e *engine) partitionDone(j *job, err error) {
 	if err == nil {
 		r.completed[j.key] = true
 		if pc := j.cursor; pc != nil && r.incremental && !pc.maxStart.IsZero() {
-			if old, ok := r.cursorTimes[j.key]; !ok || pc.maxStart.After(old) {
-				r.cursorTimes[j.key] = pc.maxStart
-				r.cursors[j.key] = pc.maxRaw
+			newest, raw := pc.maxStart, pc.maxRaw
+			// A record dated in the future (a planned entry, a wrong clock) must not carry the
+			// cursor past the read: the next one would start after it and skip what came between.
+			if newest.After(e.started) {
+				newest, raw = e.started, e.started.UTC().Format(time.RFC3339Nano)
+			}
+			if old, ok := r.cursorTimes[j.key]; !ok || newest.After(old) {
+				r.cursorTimes[j.key] = newest
+				r.cursors[j.key] = raw
 			}
 		}
 	} else {

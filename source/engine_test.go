@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 func TestSmallerPageSize(t *testing.T) {
@@ -73,7 +73,7 @@ func TestMalformedBodyRetried(t *testing.T) {
 			t.Errorf("no %s body was corrupted; the test does not exercise that shape", k)
 		}
 	}
-	checkProtocol(t, res, schemas.Names())
+	checkProtocol(t, res, streams.Names())
 	got := idsByStream(t, res.records())
 	for n, want := range s.GroundTruth() {
 		if d := diffIDs(want, got[n]); d != "" {

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/schemas"
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/source/clockify"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // rewrite wraps the simulator so that matching responses are edited before they are sent.
@@ -43,9 +43,14 @@ var claimAllFeatures = rewrite(
 	func(r *http.Request) bool { return r.URL.Path == "/api/v1/workspaces" },
 	func(status int, body []byte) (int, []byte) {
 		body = bytes.ReplaceAll(body, []byte(`"featureSubscriptionType":"FREE","features":[]`),
-			[]byte(`"featureSubscriptionType":"ENTERPRISE_2021","features":["APPROVAL","CUSTOM_FIELDS","EXPENSES","INVOICING","TIME_OFF"]`))
+			[]byte(`"featureSubscriptionType":"ENTERPRISE_2021","features":`+allFeatures()))
 		return status, body
 	})
+
+func allFeatures() string {
+	b, _ := json.Marshal(streams.Features(streams.Enterprise))
+	return string(b)
+}
 
 func TestPlanGatingResponses(t *testing.T) {
 	for _, gate := range []int{403, 402} {
@@ -57,7 +62,7 @@ func TestPlanGatingResponses(t *testing.T) {
 			if res.code != 0 {
 				t.Fatalf("exit %d, errors %+v", res.code, res.errors())
 			}
-			checkProtocol(t, res, schemas.Names())
+			checkProtocol(t, res, streams.Names())
 			if st := s.Stats(); st.Statuses[gate] == 0 {
 				t.Fatalf("the simulator never answered %d; the test does not exercise gating (statuses %v)", gate, st.Statuses)
 			}
@@ -65,19 +70,19 @@ func TestPlanGatingResponses(t *testing.T) {
 			warned := map[string]bool{}
 			for _, l := range res.logs("WARN") {
 				if strings.Contains(l, "HTTP "+strconv.Itoa(gate)) && strings.Contains(l, free) {
-					for _, d := range streamTable {
-						if strings.Contains(l, "stream "+d.name+":") {
-							warned[d.name] = true
-							if !strings.Contains(l, planName(d.minPlan)) {
-								t.Errorf("warning does not name the plan %s: %s", planName(d.minPlan), l)
+					for _, d := range streams.All {
+						if strings.Contains(l, "stream "+d.Name+":") {
+							warned[d.Name] = true
+							if d.Gate != nil && !strings.Contains(l, d.Gate.Plan.String()) {
+								t.Errorf("warning does not name the plan %s: %s", d.Gate.Plan, l)
 							}
 						}
 					}
 				}
 			}
-			for _, d := range streamTable {
-				if d.feature != "" && !warned[d.name] {
-					t.Errorf("no WARN for gated stream %s in workspace %s; warnings: %q", d.name, free, res.logs("WARN"))
+			for _, d := range streams.All {
+				if d.Gate != nil && !warned[d.Name] {
+					t.Errorf("no WARN for gated stream %s in workspace %s; warnings: %q", d.Name, free, res.logs("WARN"))
 				}
 			}
 			got := idsByStream(t, res.records())

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 // sim is a simulator served over real HTTP on loopback.

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // buildBinary builds cmd/source-clockify once per test binary run.
@@ -84,7 +84,7 @@ func TestBinaryOverPipes(t *testing.T) {
 	if full.code != 0 {
 		t.Fatalf("read: exit %d %+v\n%s", full.code, full.errors(), full.stderr)
 	}
-	checkProtocol(t, full, schemas.Names())
+	checkProtocol(t, full, streams.Names())
 	truth := s.GroundTruth()
 	got := idsByStream(t, full.records())
 	for n, want := range truth {

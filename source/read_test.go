@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/clockberg/clockberg/clockifysim"
 	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -16,7 +17,7 @@ import (
 func compileSchemas(t testing.TB) map[string]*jsonschema.Schema {
 	t.Helper()
 	out := map[string]*jsonschema.Schema{}
-	for _, n := range schemas.Names() {
+	for _, n := range streams.Names() {
 		raw, _ := schemas.Get(n)
 		c := jsonschema.NewCompiler()
 		c.DefaultDraft(jsonschema.Draft7)
@@ -129,12 +130,12 @@ func TestFullReadAcceptance(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("read exit %d; errors %+v; stderr %s", res.code, res.errors(), res.stderr)
 	}
-	checkProtocol(t, res, schemas.Names())
+	checkProtocol(t, res, streams.Names())
 
 	recs := res.records()
 	got := idsByStream(t, recs)
 	truth := s.GroundTruth()
-	for _, n := range schemas.Names() {
+	for _, n := range streams.Names() {
 		if d := diffIDs(truth[n], got[n]); d != "" {
 			t.Errorf("stream %s: %s", n, d)
 		}
@@ -159,7 +160,7 @@ func TestFullReadAcceptance(t *testing.T) {
 	for _, r := range recs {
 		var x map[string]json.RawMessage
 		json.Unmarshal(r.Data, &x)
-		for _, k := range streamByName[r.Stream].parentKeys {
+		for _, k := range streams.ByName(r.Stream).ParentKeys {
 			if v := x[k]; len(v) < 3 || v[0] != '"' {
 				t.Fatalf("record of %s lacks parent key %s: %.200s", r.Stream, k, r.Data)
 			}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/schemas"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // cancelAfter is stdout that cancels the read once it has seen n STATE messages of time_entries,
@@ -90,7 +90,7 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	if second.code != 0 {
 		t.Fatalf("resumed read: exit %d %+v", second.code, second.errors())
 	}
-	checkProtocol(t, second, schemas.Names())
+	checkProtocol(t, second, streams.Names())
 	secondStats := s.Stats()
 	secondReqs := secondStats.Requests
 	if firstReqs+secondReqs >= full+firstReqs {

@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/schemas"
 	"github.com/clockberg/clockberg/source/clockify"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // Source implements airbyte.Source for Clockify.
@@ -44,11 +46,12 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	if err != nil {
 		return nil, err
 	}
-	c, err := newClient(cfg, nil, s.tune)
+	c, err := checkClient(cfg)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Get(ctx, "/workspaces", nil)
+	list := streams.WorkspaceList()
+	resp, err := c.Get(ctx, list.Path, nil)
 	if err != nil {
 		ae, st := apiStatus(err)
 		var re *clockify.RetryError
@@ -73,7 +76,7 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 		Name string `json:"name"`
 	}
 	if err := json.Unmarshal(resp.Body, &ws); err != nil {
-		return airbyte.Failed(fmt.Sprintf("%s/workspaces did not answer with a list of workspaces; is api_url a Clockify API host? (%v)", cfg.baseURL, err)), nil
+		return airbyte.Failed(fmt.Sprintf("%s%s did not answer with a list of workspaces; is api_url a Clockify API host? (%v)", cfg.baseURL, list.Path, err)), nil
 	}
 	visible := map[string]bool{}
 	for _, w := range ws {
@@ -101,7 +104,8 @@ func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.Co
 	return airbyte.Succeeded(fmt.Sprintf("connected to %s; %d workspace(s) will be read", cfg.baseURL, n)), nil
 }
 
-// Discover returns the 17 streams. It needs no request: the streams and their schemas are fixed.
+// Discover returns the registry's streams. It needs no request: the streams and their schemas
+// are fixed.
 func (s *Source) Discover(ctx context.Context, config json.RawMessage) (*airbyte.Catalog, error) {
 	if _, err := parseConfig(config); err != nil {
 		return nil, err
@@ -111,23 +115,23 @@ func (s *Source) Discover(ctx context.Context, config json.RawMessage) (*airbyte
 
 func catalog() (*airbyte.Catalog, error) {
 	cat := &airbyte.Catalog{}
-	for _, d := range streamTable {
-		sch, ok := schemas.Get(d.name)
+	for _, d := range streams.All {
+		sch, ok := schemas.Get(d.Name)
 		if !ok {
-			return nil, airbyte.SystemErrorf("no JSON schema for stream %s", d.name)
+			return nil, airbyte.SystemErrorf("no JSON schema for stream %s", d.Name)
 		}
 		resumable := true
 		st := airbyte.Stream{
-			Name:                    d.name,
+			Name:                    d.Name,
 			JSONSchema:              sch,
 			SupportedSyncModes:      []airbyte.SyncMode{airbyte.FullRefresh},
-			SourceDefinedPrimaryKey: d.primaryKey,
+			SourceDefinedPrimaryKey: d.Key,
 			IsResumable:             &resumable,
 		}
-		if d.cursor != nil {
+		if d.Cursor != nil {
 			st.SupportedSyncModes = append(st.SupportedSyncModes, airbyte.Incremental)
 			st.SourceDefinedCursor = true
-			st.DefaultCursorField = d.cursor
+			st.DefaultCursorField = d.Cursor
 		}
 		cat.Streams = append(cat.Streams, st)
 	}
@@ -144,6 +148,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		return err
 	}
 	e := &engine{s: cfg, out: out, byName: map[string]*streamRun{}, q: newJobQueue(), stateEvery: s.stateEvery, now: time.Now}
+	e.started = e.now()
 	if e.stateEvery == 0 {
 		e.stateEvery = stateEvery
 	}
@@ -152,17 +157,17 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 	}
 	for i := range cat.Streams {
 		cs := &cat.Streams[i]
-		d, ok := streamByName[cs.Stream.Name]
+		d := streams.ByName(cs.Stream.Name)
 		desc := cs.Stream.Descriptor()
-		if !ok {
+		if d == nil {
 			return airbyte.ConfigErrorf("the configured catalog names stream %q, which this source does not have (streams: %s)",
-				desc.String(), strings.Join(schemas.Names(), ", ")).WithStream(desc)
+				desc.String(), strings.Join(streams.Names(), ", ")).WithStream(desc)
 		}
-		if e.byName[d.name] != nil {
-			return airbyte.ConfigErrorf("the configured catalog lists stream %q twice (in different namespaces); Clockify has one", d.name).WithStream(desc)
+		if e.byName[d.Name] != nil {
+			return airbyte.ConfigErrorf("the configured catalog lists stream %q twice (in different namespaces); Clockify has one", d.Name).WithStream(desc)
 		}
 		incremental := cs.SyncMode == airbyte.Incremental
-		if incremental && d.cursor == nil {
+		if incremental && d.Cursor == nil {
 			// Clients such as PyAirbyte ask for incremental on every stream; like Airbyte's CDK,
 			// read what the stream supports instead of failing the sync.
 			out.Log(airbyte.LogWarn, "stream %s supports only full_refresh; the catalog asks for incremental, so it is read in full", desc)
@@ -182,45 +187,54 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 				r.cursorTimes[k] = ri.cursors[k]
 			}
 		}
-		e.byName[d.name] = r
+		e.byName[d.Name] = r
 		e.runs = append(e.runs, r)
 	}
-	// Parents that feed configured children are walked even when not configured.
-	for _, r := range append([]*streamRun(nil), e.runs...) {
-		pd := r.def.parentStream()
-		if pd == nil {
-			continue
+	// Parents (and theirs) that feed configured children are walked even when not configured
+	// or already finished in this sync; a child finished earlier needs nothing from its parent.
+	attached := map[*streamRun]bool{}
+	var attach func(r *streamRun)
+	attach = func(r *streamRun) {
+		pd := r.def.ParentStream()
+		if pd == nil || attached[r] {
+			return
 		}
-		p := e.byName[pd.name]
+		attached[r] = true
+		p := e.byName[pd.Name]
 		if p == nil {
-			p = newRun(pd, airbyte.StreamDescriptor{Name: pd.name}, false, cfg.pageSize)
+			p = newRun(pd, airbyte.StreamDescriptor{Name: pd.Name}, false, cfg.pageSize)
 			p.resume, _ = parseStreamState(nil, nil)
-			e.byName[pd.name] = p
+			e.byName[pd.Name] = p
 			e.runs = append(e.runs, p)
 		}
+		p.children = append(p.children, r)
+		attach(p)
+	}
+	for _, r := range slices.Clone(e.runs) {
 		if !r.resume.skipAll {
-			p.children = append(p.children, r)
+			attach(r)
 		}
 	}
 
-	c, err := newClient(cfg, out, s.tune)
+	c, err := readClient(cfg, out, s.tune)
 	if err != nil {
 		return err
 	}
 	e.c = c
-	e.ctx, e.cancel = context.WithCancel(ctx)
-	defer e.cancel()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.cancel = cancel
 	out.Log(airbyte.LogInfo, "source-clockify read: %s; %d stream(s)", cfg, len(cat.Streams))
-	err = e.run()
+	err = e.run(ctx)
 	st := c.Stats()
 	out.Log(airbyte.LogInfo, "clockify requests: %d (retries %d, 429s %d, 5xx %d, network errors %d, bad bodies %d); final rate %.1f/s",
 		st.Requests, st.Retries, st.Throttled, st.ServerErrors, st.NetworkErrors, st.BadBodies, st.Rate)
 	return err
 }
 
-func newRun(d *streamDef, desc airbyte.StreamDescriptor, emit bool, pageSize int) *streamRun {
+func newRun(d *streams.Stream, desc airbyte.StreamDescriptor, emit bool, pageSize int) *streamRun {
 	r := &streamRun{def: d, desc: desc, emit: emit, completed: map[string]bool{},
 		cursors: map[string]string{}, cursorTimes: map[string]time.Time{}}
-	r.pageSize.Store(int64(min(pageSize, d.pageCap)))
+	r.pageSize.Store(int64(min(pageSize, max(d.Paging.Max, 1))))
 	return r
 }

@@ -1,9 +1,25 @@
 package source
 
+import (
+	"strconv"
+	"strings"
+
+	"github.com/clockberg/clockberg/source/clockify"
+)
+
 // connectionSpecification keeps Airbyte's source-clockify field names (api_key, api_url,
 // workspace_id) so existing configs validate. Written as JSON text so key order, and hence the
-// SPEC output, is stable.
-const connectionSpecification = `{
+// SPEC output, is stable; the defaults are filled in from the constants the config applies.
+var connectionSpecification = strings.NewReplacer(
+	"{defaultAPIURL}", strconv.Quote(clockify.DefaultBaseURL),
+	"{defaultPageSize}", strconv.Itoa(defaultPageSize),
+	"{defaultRequestsPerSecond}", strconv.Itoa(clockify.DefaultRequestsPerSecond),
+	"{defaultMaxRequestsPerSecond}", strconv.Itoa(clockify.DefaultMaxRequestsPerSecond),
+	"{defaultMaxConcurrency}", strconv.Itoa(defaultMaxConcurrency),
+	"{defaultLookbackDays}", strconv.Itoa(defaultLookbackDays),
+).Replace(specTemplate)
+
+const specTemplate = `{
   "$schema": "http://json-schema.org/draft-07/schema#",
   "title": "Clockify Source Spec",
   "type": "object",
@@ -13,7 +29,7 @@ const connectionSpecification = `{
     "api_key": {
       "type": "string",
       "title": "API Key",
-      "description": "Clockify personal API key (Profile settings → API). An Admin or Owner key is needed to read other members' time entries, expenses and approvals.",
+      "description": "Clockify personal API key (Profile settings → API). An Admin or Owner key is needed to read other members' data.",
       "airbyte_secret": true,
       "order": 0
     },
@@ -21,7 +37,7 @@ const connectionSpecification = `{
       "type": "string",
       "title": "API URL",
       "description": "Base URL of the Clockify API without /api/v1, e.g. https://euc1.clockify.me for a regional workspace. Plain http is accepted only for loopback hosts.",
-      "default": "https://api.clockify.me",
+      "default": {defaultAPIURL},
       "pattern": "^https?://",
       "examples": ["https://api.clockify.me", "https://euc1.clockify.me"],
       "order": 1
@@ -51,8 +67,8 @@ const connectionSpecification = `{
     "page_size": {
       "type": "integer",
       "title": "Page Size",
-      "description": "Records per request; clamped to each endpoint's cap (5000, 1000 for running timers, 200 for time-off policies).",
-      "default": 5000,
+      "description": "Records per request; clamped to each endpoint's cap (5000 for most; Clockify caps a few lower).",
+      "default": {defaultPageSize},
       "minimum": 1,
       "order": 5
     },
@@ -60,7 +76,7 @@ const connectionSpecification = `{
       "type": "number",
       "title": "Requests per Second",
       "description": "Starting request rate for the API key; raised while Clockify does not answer 429. 0 turns client-side limiting off (for a local simulator).",
-      "default": 5,
+      "default": {defaultRequestsPerSecond},
       "minimum": 0,
       "order": 6
     },
@@ -68,7 +84,7 @@ const connectionSpecification = `{
       "type": "number",
       "title": "Maximum Requests per Second",
       "description": "Ceiling of the adaptive request rate (Clockify allows about 10 per second per key).",
-      "default": 10,
+      "default": {defaultMaxRequestsPerSecond},
       "exclusiveMinimum": 0,
       "order": 7
     },
@@ -76,7 +92,7 @@ const connectionSpecification = `{
       "type": "integer",
       "title": "Maximum Concurrency",
       "description": "Requests in flight at once across all streams.",
-      "default": 8,
+      "default": {defaultMaxConcurrency},
       "minimum": 1,
       "maximum": 256,
       "order": 8
@@ -85,7 +101,7 @@ const connectionSpecification = `{
       "type": "integer",
       "title": "Lookback Window (days)",
       "description": "Incremental time entries re-read this many days before the saved cursor, to catch edits and running timers.",
-      "default": 7,
+      "default": {defaultLookbackDays},
       "minimum": 1,
       "order": 9
     }

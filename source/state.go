@@ -16,8 +16,8 @@ import (
 // not make a new full refresh skip anything. Without sync_id (a shell pipe) unfinished progress
 // is trusted and a finished stream starts over.
 //
-// Cursors (time_entries) map "workspace/user" to the newest timeInterval.start read for that
-// member; they hold across syncs.
+// Cursors map a partition of an incremental stream (for a member's time entries,
+// "workspace/member") to the newest cursor value read there; they hold across syncs.
 type streamState struct {
 	SyncID    *int64            `json:"sync_id,omitempty"`
 	Done      bool              `json:"done,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // stateKeys are the keys this source writes in a stream_state (see streamState).
@@ -22,14 +23,14 @@ func foreignState(in *airbyte.StateInput) string {
 	}
 	var unknown []string
 	for d := range in.Streams {
-		if _, ok := streamByName[d.Name]; !ok {
+		if streams.ByName(d.Name) == nil {
 			unknown = append(unknown, d.String())
 		}
 	}
 	var legacy map[string]json.RawMessage
 	if len(in.Legacy) > 0 && json.Unmarshal(in.Legacy, &legacy) == nil {
 		for k := range legacy {
-			if _, ok := streamByName[k]; !ok {
+			if streams.ByName(k) == nil {
 				unknown = append(unknown, k)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 // A state file written by another connector is not used, and the read says so with a WARN.

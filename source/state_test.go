@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 type entry struct {
@@ -381,5 +384,80 @@ func TestCursorWaitsForWholeWindow(t *testing.T) {
 	}
 	if !seen {
 		t.Error("the failed member's first page was not delivered; the test does not exercise a half-read window")
+	}
+}
+
+// TestRequiredWindowStream: a stream whose endpoint requires start and end is read in one window
+// per workspace, from Range.From (no cursor, no start_date) to a year ahead; incrementally from
+// its cursor minus the lookback (and 14 h for the zone quirk), the cursor never past the read.
+func TestRequiredWindowStream(t *testing.T) {
+	const name = "scheduling_assignments"
+	var mu sync.Mutex
+	var queries []url.Values
+	s := startSim(t, clockifysim.Demo(), func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/scheduling/assignments/all") {
+				mu.Lock()
+				queries = append(queries, r.URL.Query())
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{name: airbyte.Incremental}, nil)
+	started := time.Now()
+	first := readCmd(t, context.Background(), New(), s.config(nil), cat, nil)
+	if first.code != 0 {
+		t.Fatalf("read 1: exit %d %+v", first.code, first.errors())
+	}
+	checkProtocol(t, first, []string{name})
+	if d := diffIDs(s.GroundTruth()[name], idsByStream(t, first.records())[name]); d != "" {
+		t.Fatalf("read 1: %s", d)
+	}
+	// Only the workspace with the feature is asked, once, with the full default window.
+	if len(queries) != 1 {
+		t.Fatalf("%d requests, want 1 (one workspace has scheduling): %v", len(queries), queries)
+	}
+	r := streams.ByName(name).Range
+	end, _ := time.Parse(time.RFC3339, queries[0].Get("end"))
+	if queries[0].Get("start") != r.From.Add(-maxZoneOffset).Format(time.RFC3339) || end.Before(started.Add(r.Ahead-time.Minute)) {
+		t.Errorf("first window %v, want from %s (less 14 h) to a year ahead", queries[0], r.From)
+	}
+	st := lastStreamState(t, first, name)
+	if len(st.Cursors) != 1 {
+		t.Fatalf("cursors %v, want one per workspace with the feature", st.Cursors)
+	}
+	var cursor time.Time
+	for _, v := range st.Cursors {
+		cursor, _ = time.Parse(time.RFC3339Nano, v)
+	}
+	if cursor.After(time.Now()) {
+		t.Errorf("cursor %s is past the read", cursor)
+	}
+
+	queries = nil
+	second := readCmd(t, context.Background(), New(), s.config(map[string]any{"lookback_window_days": 30}), cat, first.finalStates())
+	if second.code != 0 {
+		t.Fatalf("read 2: exit %d %+v", second.code, second.errors())
+	}
+	bound := cursor.Add(-30 * 24 * time.Hour)
+	if len(queries) != 1 || queries[0].Get("start") != bound.Add(-maxZoneOffset).UTC().Format(time.RFC3339) {
+		t.Fatalf("incremental window %v, want start %s less 14 h", queries, bound)
+	}
+	var want []string
+	for _, rec := range first.records() {
+		var a struct {
+			ID     string `json:"id"`
+			Period struct {
+				Start time.Time `json:"start"`
+			} `json:"period"`
+		}
+		json.Unmarshal(rec.Data, &a)
+		if !a.Period.Start.Before(bound) {
+			want = append(want, a.ID)
+		}
+	}
+	if d := diffIDs(want, idsByStream(t, second.records())[name]); d != "" || len(want) == 0 {
+		t.Errorf("read 2 (from %s): %s (want %d)", bound, d, len(want))
 	}
 }

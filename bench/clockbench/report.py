@@ -18,13 +18,13 @@ from . import incremental  # noqa: E402
 
 LABEL = {
     "ours": "clockberg source-clockify",
-    "ours_all17": "clockberg source-clockify, all 17 streams",
+    "ours_all": "clockberg source-clockify, all streams",
     "airbyte": "Airbyte source-clockify",
     "tap": "Singer tap-clockify",
     "pyiceberg": "PyIceberg + PyArrow loader",
 }
 DEST_LABEL = {"ours": "clockberg destination-iceberg", "pyiceberg": "PyIceberg + PyArrow loader"}
-COLOR = {"ours": "#1f77b4", "ours_all17": "#6baed6", "airbyte": "#ff7f0e", "tap": "#2ca02c", "pyiceberg": "#d62728"}
+COLOR = {"ours": "#1f77b4", "ours_all": "#6baed6", "airbyte": "#ff7f0e", "tap": "#2ca02c", "pyiceberg": "#d62728"}
 
 
 def med(runs: list, key: str) -> Optional[float]:
@@ -145,11 +145,11 @@ class Report:
             f"{len(next(iter(runs.values())))} time(s) each; figures are medians. The 7 streams are Airbyte's "
             f"(users, projects, clients, tags, user_groups, time_entries, tasks = our workspace_users, projects, "
             f"clients, tags, groups, time_entries, tasks). A perfect client needs {sec['minimum_requests'].get('50')} "
-            f"requests at page size 50 and {sec['minimum_requests'].get('5000')} at 5000 for all 17 streams of this "
+            f"requests at page size 50 and {sec['minimum_requests'].get('5000')} at 5000 for all streams of this "
             f"workspace (`/_sim/minimum-requests`).\n"
         )
         rows = []
-        for key in ("ours", "airbyte", "tap", "ours_all17"):
+        for key in ("ours", "airbyte", "tap", "ours_all"):
             if key not in runs or not runs[key]:
                 continue
             rr = runs[key]
@@ -221,11 +221,11 @@ class Report:
                 f"`workspace`), which the API answers 404, and the tap stops there. The table above therefore runs it "
                 f"without `users` (its `time_entries` still lists members itself, active ones only); it has no "
                 f"`user_groups` stream.\n")
-        a17 = runs.get("ours_all17")
-        if a17 and "truth" in a17[0]:
-            self.p(f"clockberg on all 17 streams of the same workspace (first run):\n")
+        every = runs.get("ours_all")
+        if every and "truth" in every[0]:
+            self.p(f"clockberg on all {len(every[0]['truth'])} streams of the same workspace (first run):\n")
             rows = [[s, fx(v["truth"]), fx(v["emitted"]), fx(v["missing"]), fx(v["duplicates"]), fx(v["unexpected"])]
-                    for s, v in a17[0]["truth"].items()]
+                    for s, v in every[0]["truth"].items()]
             self.p(table(["stream", "ground truth", "emitted", "missing", "duplicated", "unexpected"], rows), "")
         self.plot_compare(runs)
         self.img("sources.png", "sources at 10 rps / 200 ms")
@@ -554,7 +554,7 @@ class Report:
             dn = [n for n in ns if dest.get(str(n), {}).get(who)]
             if dn:
                 a2.plot(dn, [med(dest[str(n)][who], "peak_rss_mib") for n in dn], style, color=COLOR[who], label=DEST_LABEL[who])
-        a2.plot(ns, [med(sc[str(n)]["runs"], "peak_rss_mib") for n in ns], "^--", color=COLOR["ours_all17"], label="source-clockify")
+        a2.plot(ns, [med(sc[str(n)]["runs"], "peak_rss_mib") for n in ns], "^--", color=COLOR["ours_all"], label="source-clockify")
         a2.set_xscale("log")
         a2.set_xlabel("time entries")
         a2.set_ylabel("peak RSS (MiB)")

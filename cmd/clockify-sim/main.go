@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 func main() {
@@ -110,9 +110,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintln(stdout, base)
-	counts := sim.GroundTruthCounts()
-	fmt.Fprintf(stderr, "clockify-sim: preset %s, seed %d, %d workspaces, %d time entries, rps %v; serving %s/api/v1\n",
-		*preset, cfg.Seed, len(sim.WorkspaceIDs()), counts[clockifysim.StreamTimeEntries], cfg.RateLimit, base)
+	records := 0
+	for _, n := range sim.GroundTruthCounts() {
+		records += n
+	}
+	fmt.Fprintf(stderr, "clockify-sim: preset %s, seed %d, %d workspaces, %d records, rps %v; serving %s/api/v1\n",
+		*preset, cfg.Seed, len(sim.WorkspaceIDs()), records, cfg.RateLimit, base)
 
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)

@@ -1,6 +1,7 @@
 package catalogs
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"sort"
@@ -140,7 +141,7 @@ func (s Settings) Describe() string {
 		}
 		b.WriteString(")")
 	case TypeGlue:
-		fmt.Fprintf(&b, "catalog=glue(region=%s", orDefault(c.Region, "default"))
+		fmt.Fprintf(&b, "catalog=glue(region=%s", cmp.Or(c.Region, "default"))
 		if c.CatalogID != "" {
 			fmt.Fprintf(&b, " catalog_id=%s", c.CatalogID)
 		}
@@ -164,7 +165,7 @@ func (s Settings) Describe() string {
 	st := n.Storage
 	switch st.Type {
 	case StorageS3:
-		fmt.Fprintf(&b, " storage=s3(region=%s", orDefault(st.Region, "default"))
+		fmt.Fprintf(&b, " storage=s3(region=%s", cmp.Or(st.Region, "default"))
 		if st.Endpoint != "" {
 			fmt.Fprintf(&b, " endpoint=%s", redactURL(st.Endpoint))
 		}
@@ -184,18 +185,11 @@ func (s Settings) Describe() string {
 		case st.ConnectionString != "":
 			auth = "connection-string"
 		}
-		fmt.Fprintf(&b, " storage=azure(account=%s auth=%s)", orDefault(st.AccountName, "from-warehouse"), auth)
+		fmt.Fprintf(&b, " storage=azure(account=%s auth=%s)", cmp.Or(st.AccountName, "from-warehouse"), auth)
 	default:
 		b.WriteString(" storage=local")
 	}
 	return b.String()
-}
-
-func orDefault(v, d string) string {
-	if v == "" {
-		return d
-	}
-	return v
 }
 
 func credKind(id string) string {

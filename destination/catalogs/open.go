@@ -1,6 +1,7 @@
 package catalogs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -114,12 +115,12 @@ func (s Settings) IOProps() iceberg.Properties {
 		}
 		switch {
 		case st.AccountKey != "":
-			set(iceio.ADLSSharedKeyAccountName, orDefault(st.AccountName, accountFromHost(host)))
+			set(iceio.ADLSSharedKeyAccountName, cmp.Or(st.AccountName, accountFromHost(host)))
 			set(iceio.ADLSSharedKeyAccountKey, st.AccountKey)
 		case st.SASToken != "" && host != "":
 			p[iceio.ADLSSasTokenPrefix+host] = st.SASToken
 		case st.ConnectionString != "":
-			p[iceio.ADLSConnectionStringPrefix+orDefault(st.AccountName, accountFromHost(host))] = st.ConnectionString
+			p[iceio.ADLSConnectionStringPrefix+cmp.Or(st.AccountName, accountFromHost(host))] = st.ConnectionString
 		}
 	}
 	return p
@@ -234,7 +235,7 @@ func (s Settings) restOptions(ctx context.Context) ([]rest.Option, error) {
 			return nil, err
 		}
 		opts = append(opts, rest.WithAwsConfig(cfg),
-			rest.WithSigV4RegionSvc(orDefault(c.SigV4Region, s.Storage.Region), c.SigV4Service))
+			rest.WithSigV4RegionSvc(cmp.Or(c.SigV4Region, s.Storage.Region), c.SigV4Service))
 	}
 	if p := s.IOProps(); len(p) > 0 {
 		// The warehouse prop is the REST catalog's own option; do not send ours as a default.
@@ -262,7 +263,7 @@ func openREST(ctx context.Context, n Settings) (catalog.Catalog, error) {
 func (s Settings) storageAWSConfig(ctx context.Context, region string) (aws.Config, error) {
 	st := s.Storage
 	var lo []func(*awsconfig.LoadOptions) error
-	if r := orDefault(region, st.Region); r != "" {
+	if r := cmp.Or(region, st.Region); r != "" {
 		lo = append(lo, awsconfig.WithRegion(r))
 	}
 	if st.AccessKeyID != "" {
@@ -335,7 +336,7 @@ func openGlue(ctx context.Context, n Settings) (catalog.Catalog, error) {
 	}
 	cat, err := glue.NewCatalog(glue.WithAwsConfig(cfg), glue.WithAwsProperties(glue.AwsProperties(n.GlueProps())))
 	if err != nil {
-		return nil, n.wrapf(err, "creating the glue catalog client (region %s)", orDefault(n.Catalog.Region, "default"))
+		return nil, n.wrapf(err, "creating the glue catalog client (region %s)", cmp.Or(n.Catalog.Region, "default"))
 	}
 	return cat, nil
 }

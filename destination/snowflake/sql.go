@@ -103,8 +103,8 @@ func UnquoteString(lit string) (string, error) {
 }
 
 // objectName renders a Snowflake object name. A plain identifier is upper-cased inside the
-// quotes, so it resolves exactly like the unquoted name users will type (clockify.time_entries
-// finds "CLOCKIFY"."TIME_ENTRIES"); any other name keeps its exact spelling.
+// quotes, so it resolves exactly like the unquoted name users will type (clockify.my_table
+// finds "CLOCKIFY"."MY_TABLE"); any other name keeps its exact spelling.
 //
 // Control characters, which Snowflake identifiers cannot hold, become "_": the Snowflake name is
 // ours to choose, and CATALOG_TABLE_NAME keeps the exact catalog name.

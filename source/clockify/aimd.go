@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/clockberg/clockberg/retry"
 )
 
 // aimd adapts one rate.Limiter shared by every goroutine using a Client. Clockify limits
@@ -129,7 +131,7 @@ func (a *aimd) wait(ctx context.Context) error {
 		r.CancelAt(now)
 		return fmt.Errorf("%w: the request's turn under the rate limit comes after the deadline", context.DeadlineExceeded)
 	}
-	if err := sleep(ctx, at.Sub(now)); err != nil {
+	if err := retry.Sleep(ctx, at.Sub(now)); err != nil {
 		r.Cancel()
 		return err
 	}

@@ -14,6 +14,7 @@
 package clockify
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -31,6 +32,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/clockberg/clockberg/retry"
 )
 
 // DefaultBaseURL is the global Clockify host.
@@ -40,11 +43,13 @@ const DefaultBaseURL = "https://api.clockify.me"
 // (benchmarks on loopback). 429s are still retried.
 const Unlimited = -1.0
 
+// Defaults of the zero Options fields; the source's config and spec advertise the same.
 const (
-	defaultRate        = 5
-	defaultCeiling     = 10
-	defaultMaxAttempts = 8
-	defaultMaxElapsed  = 5 * time.Minute
+	DefaultRequestsPerSecond    = 5
+	DefaultMaxRequestsPerSecond = 10 // Clockify's documented per-key limit
+)
+
+const (
 	// Buffers that grew beyond this are left to the GC rather than pinned in the pool.
 	maxPooledBuf = 32 << 20
 	// Error bodies are only read for their message.
@@ -147,21 +152,21 @@ func New(o Options) (*Client, error) {
 		logf:         o.Logf,
 		maxBody:      cmp.Or(o.MaxResponseBytes, defaultMaxResponseBytes),
 		budgetWait:   budgetWait,
-		backoffBase:  500 * time.Millisecond,
-		backoffMax:   30 * time.Second,
+		backoffBase:  retry.DefaultBaseDelay,
+		backoffMax:   retry.DefaultMaxDelay,
 		throttleBase: time.Second,
 	}
-	u, err := c.parseBase(o.BaseURL)
+	u, err := parseBaseURL(o.BaseURL)
 	if err != nil {
-		return nil, err
+		return nil, errors.New(c.redact(err.Error()))
 	}
 	c.base, c.scheme, c.host = strings.TrimSuffix(u.String(), "/"), u.Scheme, u.Host
 	c.budget = newByteBudget(max(cmp.Or(o.MaxBufferedBytes, defaultMaxBufferedBytes), c.maxBody))
 	if c.maxAttempts <= 0 {
-		c.maxAttempts = defaultMaxAttempts
+		c.maxAttempts = retry.DefaultMaxAttempts
 	}
 	if c.maxElapsed <= 0 {
-		c.maxElapsed = defaultMaxElapsed
+		c.maxElapsed = retry.DefaultMaxElapsed
 	}
 	if math.IsNaN(o.RequestsPerSecond) || math.IsNaN(o.MaxRequestsPerSecond) || math.IsInf(o.RequestsPerSecond, 0) {
 		return nil, errors.New("clockify: request rates must be finite numbers")
@@ -169,10 +174,10 @@ func New(o Options) (*Client, error) {
 	if o.RequestsPerSecond >= 0 {
 		start, ceiling := o.RequestsPerSecond, o.MaxRequestsPerSecond
 		if start == 0 {
-			start = defaultRate
+			start = DefaultRequestsPerSecond
 		}
 		if ceiling <= 0 || math.IsInf(ceiling, 1) {
-			ceiling = defaultCeiling
+			ceiling = DefaultMaxRequestsPerSecond
 		}
 		c.aimd = newAIMD(min(start, ceiling), ceiling)
 		c.turn = make(chan struct{}, 1)
@@ -205,29 +210,42 @@ func defaultHTTPClient() *http.Client {
 	}
 }
 
-func (c *Client) parseBase(raw string) (*url.URL, error) {
+// NormalizeBaseURL turns a configured base URL into the API root requests go to
+// (scheme://host[:port][/prefix]/api/v1, no trailing slash). It accepts the host root, as
+// Airbyte's connector documents it, or a URL that already ends in /api/v1; "" means
+// DefaultBaseURL. Plain http is refused except for loopback hosts, since it would send the key
+// in clear text.
+func NormalizeBaseURL(raw string) (string, error) {
+	u, err := parseBaseURL(raw)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+func parseBaseURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		raw = DefaultBaseURL
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, fmt.Errorf("clockify: base URL %q is not an absolute URL like %s", c.redact(raw), DefaultBaseURL)
+		return nil, fmt.Errorf("clockify: base URL %q is not an absolute URL like %s", raw, DefaultBaseURL)
 	}
 	if u.User != nil {
 		return nil, errors.New("clockify: base URL must not contain user info; the API key goes in its own field")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("clockify: base URL %q must not have a query or fragment", c.redact(raw))
+		return nil, fmt.Errorf("clockify: base URL %q must not have a query or fragment", raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("clockify: base URL %q uses plain http, which is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https", c.redact(raw))
+			return nil, fmt.Errorf("clockify: base URL %q uses plain http, which is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https", raw)
 		}
 	default:
-		return nil, fmt.Errorf("clockify: base URL %q must start with https://", c.redact(raw))
+		return nil, fmt.Errorf("clockify: base URL %q must start with https://", raw)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(u.Path, "/api/v1") {
@@ -357,8 +375,23 @@ func (c *Client) Get(ctx context.Context, path string, q url.Values) (*Response,
 // counts as a malformed body and is retried, unless wrapped with Permanent. A nil
 // check means json.Valid.
 func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, check func(*Response) error) (*Response, error) {
+	return c.Do(ctx, Request{Path: path, Query: q}, check)
+}
+
+// Request is one read of the API. Some reads are POSTs: Clockify lists time-off requests only
+// for a JSON body of filters and paging.
+type Request struct {
+	Method string     // "" means GET
+	Path   string     // relative to /api/v1, starting with "/"
+	Query  url.Values // may be nil
+	Body   []byte     // sent as application/json when not nil
+}
+
+// Do sends req as GetChecked sends a GET: retried, rate limited, and checked by check.
+func (c *Client) Do(ctx context.Context, req Request, check func(*Response) error) (*Response, error) {
+	method, path, q := cmp.Or(req.Method, http.MethodGet), req.Path, req.Query
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("clockify: GET %q: path must start with / and carry no query (pass it as q)", c.redact(path))
+		return nil, fmt.Errorf("clockify: %s %q: path must start with / and carry no query (pass it as q)", method, c.redact(path))
 	}
 	rel := path
 	if enc := q.Encode(); enc != "" {
@@ -369,15 +402,16 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 	if len(q) > 0 {
 		full += "?" + q.Encode()
 	}
+	at := method + " " + rel // names the request in errors and logs
 	hook := throttleHook(ctx)
-	start := time.Now()
+	attempts := c.policy().Begin()
 	n429 := 0
-	for attempt := 1; ; attempt++ {
+	for {
 		if err := c.waitTurn(ctx); err != nil {
-			return nil, fmt.Errorf("clockify: GET %s: %w", rel, err)
+			return nil, fmt.Errorf("clockify: %s: %w", at, err)
 		}
 		sentAt := time.Now()
-		resp, status, retryAfter, err := c.do(ctx, full, rel, check)
+		resp, status, retryAfter, err := c.do(ctx, method, full, rel, req.Body, check)
 		if err == nil {
 			if c.aimd != nil {
 				if r := c.aimd.success(sentAt, time.Now()); r > 0 {
@@ -387,45 +421,41 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			return resp, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("clockify: GET %s: %w", rel, ctxErr)
+			return nil, fmt.Errorf("clockify: %s: %w", at, ctxErr)
 		}
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
 			return nil, err
 		}
-		var perm *permanentError
-		if errors.As(err, &perm) {
-			return nil, fmt.Errorf("clockify: GET %s: %s", rel, c.redact(perm.Error()))
+		if retry.IsPermanent(err) {
+			return nil, fmt.Errorf("clockify: %s: %s", at, c.redact(err.Error()))
 		}
 
-		var wait time.Duration
 		now := time.Now()
+		switch {
+		case retryAfter > 0:
+			err = retry.After(err, retryAfter)
+		case status == http.StatusTooManyRequests:
+			// Without Retry-After: equal jitter, at least half the window, so the retry does not
+			// land in the same per-second quota, yet concurrent retries spread out.
+			d := c.throttleBase << min(n429, 10)
+			if d > c.backoffMax || d <= 0 {
+				d = c.backoffMax
+			}
+			err = retry.After(err, d/2+rand.N(d/2+1))
+		}
 		if status == http.StatusTooManyRequests {
 			n429++
 			c.onThrottled(sentAt, now)
-			d := c.throttleBase << min(n429-1, 10)
-			if d > c.backoffMax || d <= 0 {
-				d = c.backoffMax
-			}
-			// Equal jitter: at least half the window, so the retry does not land in the
-			// same per-second quota, yet concurrent retries spread out.
-			wait = d/2 + rand.N(d/2+1)
-		} else {
-			d := c.backoffBase << min(attempt-1, 20)
-			if d > c.backoffMax || d <= 0 {
-				d = c.backoffMax
-			}
-			wait = rand.N(d + 1) // full jitter
 		}
-		if retryAfter > 0 {
-			wait = retryAfter + rand.N(min(retryAfter/10, time.Second)+1)
-		}
-		elapsed := now.Sub(start)
-		if attempt >= c.maxAttempts || elapsed+wait > c.maxElapsed {
-			if retryAfter > 0 && attempt < c.maxAttempts {
-				err = fmt.Errorf("%w (the server asked to retry after %s, beyond the %s bound)", err, retryAfter.Round(time.Second), c.maxElapsed)
+		wait, ok := attempts.Next(err)
+		if !ok {
+			last := retry.Unwrap(err)
+			var re *retry.Error
+			if errors.As(attempts.Err(err), &re) && re.Delayed && retryAfter > 0 {
+				last = fmt.Errorf("%w (the server asked to retry after %s, beyond the %s bound)", last, retryAfter.Round(time.Second), c.maxElapsed)
 			}
-			return nil, &RetryError{Path: rel, Attempts: attempt, Elapsed: elapsed, Status: status, Err: err}
+			return nil, &RetryError{Method: method, Path: rel, Attempts: attempts.Attempt(), Elapsed: attempts.Elapsed(), Status: status, Err: last}
 		}
 		// Only a wait this request is willing to make holds the others; a Retry-After
 		// beyond the bound fails each request quickly instead of freezing the client.
@@ -433,14 +463,19 @@ func (c *Client) GetChecked(ctx context.Context, path string, q url.Values, chec
 			c.pauseAll(now.Add(retryAfter))
 		}
 		c.retries.Add(1)
-		c.log("WARN", "clockify: GET %s: %v; retry %d of %d in %s", rel, err, attempt, c.maxAttempts-1, wait.Round(time.Millisecond))
+		c.log("WARN", "clockify: %s: %v; retry %d of %d in %s", at, retry.Unwrap(err), attempts.Attempt(), c.maxAttempts-1, wait.Round(time.Millisecond))
 		if status == http.StatusTooManyRequests && hook != nil {
 			hook(now.Add(wait))
 		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("clockify: GET %s: %w", rel, err)
+		if err := retry.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("clockify: %s: %w", at, err)
 		}
 	}
+}
+
+// policy is the client's retry policy: the shared one, with the client's bounds.
+func (c *Client) policy() retry.Policy {
+	return retry.Policy{MaxAttempts: c.maxAttempts, MaxElapsed: c.maxElapsed, BaseDelay: c.backoffBase, MaxDelay: c.backoffMax}
 }
 
 func (c *Client) onThrottled(sentAt, now time.Time) {
@@ -472,7 +507,7 @@ func (c *Client) pauseAll(until time.Time) {
 func (c *Client) waitTurn(ctx context.Context) error {
 	if p := c.pauseUntil.Load(); p != 0 {
 		if d := time.Until(time.Unix(0, p)); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := retry.Sleep(ctx, d); err != nil {
 				return err
 			}
 		}
@@ -493,27 +528,20 @@ func (c *Client) waitTurn(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // do sends one attempt. It returns the HTTP status (0 for transport failures) and
 // the server's Retry-After, if any, alongside a retryable error, an *APIError or a
-// *permanentError.
-func (c *Client) do(ctx context.Context, full, rel string, check func(*Response) error) (*Response, int, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, full, nil)
+// retry.Permanent error.
+func (c *Client) do(ctx context.Context, method, full, rel string, body []byte, check func(*Response) error) (*Response, int, time.Duration, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, full, rd)
 	if err != nil {
-		return nil, 0, 0, &permanentError{fmt.Errorf("building request: %v", err)}
+		return nil, 0, 0, retry.Permanent(fmt.Errorf("building request: %v", err))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header["X-Api-Key"] = []string{c.key}
 	req.Header.Set("Accept", "application/json")
@@ -524,7 +552,7 @@ func (c *Client) do(ctx context.Context, full, rel string, check func(*Response)
 		c.netErrors.Add(1)
 		var cve *tls.CertificateVerificationError
 		if errors.Is(err, errRedirect) || errors.As(err, &cve) {
-			return nil, 0, 0, &permanentError{errors.New(c.redact(err.Error()))}
+			return nil, 0, 0, retry.Permanent(errors.New(c.redact(err.Error())))
 		}
 		return nil, 0, 0, errors.New(c.redact(err.Error()))
 	}
@@ -537,8 +565,8 @@ func (c *Client) do(ctx context.Context, full, rel string, check func(*Response)
 		}
 		return resp, status, 0, err
 	}
-	body, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBody))
-	msg, code := parseErrorBody(body)
+	errBody, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBody))
+	msg, code := parseErrorBody(errBody)
 	msg = c.redact(msg)
 	switch {
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
@@ -547,13 +575,13 @@ func (c *Client) do(ctx context.Context, full, rel string, check func(*Response)
 		}
 		return nil, status, parseRetryAfter(hr.Header.Get("Retry-After"), time.Now()), &statusError{Status: status, Message: msg}
 	default:
-		return nil, status, 0, &APIError{Status: status, Code: code, Message: msg, Path: rel}
+		return nil, status, 0, &APIError{Method: method, Status: status, Code: code, Message: msg, Path: rel}
 	}
 }
 
 func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Response, error) {
 	if hr.ContentLength > c.maxBody {
-		return nil, &permanentError{fmt.Errorf("response body of %d bytes exceeds the %d-byte bound per response (%s)", hr.ContentLength, c.maxBody, mib(c.maxBody))}
+		return nil, retry.Permanent(fmt.Errorf("response body of %d bytes exceeds the %d-byte bound per response (%s)", hr.ContentLength, c.maxBody, mib(c.maxBody)))
 	}
 	buf, _ := c.bufs.Get().(*[]byte)
 	if buf == nil {
@@ -565,7 +593,7 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 	switch {
 	case errors.Is(err, errTooLarge):
 		resp.Release()
-		return nil, &permanentError{fmt.Errorf("response body exceeds the %d-byte bound per response (%s) after %d bytes", c.maxBody, mib(c.maxBody), n)}
+		return nil, retry.Permanent(fmt.Errorf("response body exceeds the %d-byte bound per response (%s) after %d bytes", c.maxBody, mib(c.maxBody), n))
 	case errors.As(err, &be):
 		resp.Release()
 		return nil, be
@@ -596,8 +624,7 @@ func (c *Client) readOK(hr *http.Response, check func(*Response) error) (*Respon
 	}
 	if err := check(resp); err != nil {
 		resp.Release()
-		var perm *permanentError
-		if errors.As(err, &perm) {
+		if retry.IsPermanent(err) {
 			return nil, err
 		}
 		return nil, &bodyError{What: "unexpected body", Err: errors.New(c.redact(err.Error()))}

@@ -1,18 +1,22 @@
 package clockify
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/clockberg/clockberg/retry"
 )
 
 // APIError is a response the client does not retry: any 4xx other than 408 and 429
 // (Clockify answers 400 for unknown ids and bad parameters, 401 for a bad key,
 // 402/403 for plan-gated features, 404/405 for unknown routes).
 type APIError struct {
+	Method  string // "" means GET
 	Status  int    // HTTP status
 	Code    int    // Clockify "code" from the body; 0 when absent
 	Message string // Clockify "message" (or the start of a non-JSON body), key redacted
@@ -21,7 +25,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "clockify: GET %s: HTTP %d", e.Path, e.Status)
+	fmt.Fprintf(&b, "clockify: %s %s: HTTP %d", cmp.Or(e.Method, "GET"), e.Path, e.Status)
 	if e.Code != 0 {
 		fmt.Fprintf(&b, " (code %d)", e.Code)
 	}
@@ -42,6 +46,7 @@ func (e *APIError) Error() string {
 // network errors, truncated or malformed bodies) until MaxAttempts or MaxElapsed ran
 // out. Callers treat it as a transient failure.
 type RetryError struct {
+	Method   string // "" means GET
 	Path     string // request path and query relative to /api/v1
 	Attempts int
 	Elapsed  time.Duration
@@ -50,8 +55,8 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
-	return fmt.Sprintf("clockify: GET %s: gave up after %d attempts in %s: %v",
-		e.Path, e.Attempts, e.Elapsed.Round(time.Millisecond), e.Err)
+	return fmt.Sprintf("clockify: %s %s: gave up after %d attempts in %s: %v",
+		cmp.Or(e.Method, "GET"), e.Path, e.Attempts, e.Elapsed.Round(time.Millisecond), e.Err)
 }
 
 func (e *RetryError) Unwrap() error { return e.Err }
@@ -85,20 +90,9 @@ func (e *bodyError) Error() string {
 
 func (e *bodyError) Unwrap() error { return e.Err }
 
-// permanentError marks a body-check failure that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
 // Permanent wraps an error returned by a GetChecked check function so that the client
-// returns it at once instead of retrying the request.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
+// returns it at once instead of retrying the request (retry.Permanent).
+func Permanent(err error) error { return retry.Permanent(err) }
 
 // parseErrorBody extracts Clockify's {"message","code"} body; other bodies (HTML
 // from a proxy, plain text) are reduced to a short single-line excerpt.

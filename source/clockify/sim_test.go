@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clockberg/clockberg/source/clockifysim"
+	"github.com/clockberg/clockberg/clockifysim"
 )
 
 // Against the simulator with seeded chaos (5xx, bodies cut mid-way, 429 bursts) the client

@@ -3,10 +3,12 @@ package clockifysim
 import (
 	"fmt"
 	"time"
+
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 // Plan is a workspace subscription tier. It decides featureSubscriptionType, features[] and which
-// routes are gated (clockify-api.md §10).
+// routes are gated.
 type Plan string
 
 const (
@@ -16,26 +18,23 @@ const (
 	PlanEnterprise Plan = "ENTERPRISE"
 )
 
-// Feature names as they appear in a workspace's features[].
-const (
-	FeatureApproval     = "APPROVAL"
-	FeatureInvoicing    = "INVOICING"
-	FeatureTimeOff      = "TIME_OFF"
-	FeatureExpenses     = "EXPENSES"
-	FeatureCustomFields = "CUSTOM_FIELDS"
-)
-
-// Features returns the features[] a workspace on this plan advertises; gating follows this list.
-func (p Plan) Features() []string {
+// tier is the plan's place in Clockify's order.
+func (p Plan) tier() streams.Plan {
 	switch p {
 	case PlanStandard:
-		return []string{FeatureApproval, FeatureInvoicing, FeatureTimeOff}
-	case PlanPro, PlanEnterprise:
-		return []string{FeatureApproval, FeatureCustomFields, FeatureExpenses, FeatureInvoicing, FeatureTimeOff}
+		return streams.Standard
+	case PlanPro:
+		return streams.Pro
+	case PlanEnterprise:
+		return streams.Enterprise
 	default:
-		return []string{}
+		return streams.Free
 	}
 }
+
+// Features returns the features[] a workspace on this plan advertises: those of every stream
+// the registry gates at this plan or below. Gating follows this list.
+func (p Plan) Features() []string { return streams.Features(p.tier()) }
 
 // SubscriptionType is the featureSubscriptionType value of a workspace on this plan.
 func (p Plan) SubscriptionType() string {

@@ -17,7 +17,7 @@ func BenchmarkServeTimeEntries(b *testing.B) {
 	defer ts.Close()
 	ws := sim.WorkspaceIDs()[0]
 	u := sim.UserIDs(ws)[0]
-	n := sim.ws[0].users[0].n
+	n := sim.members(sim.ws[0])[0].n
 	pages := (n + 4999) / 5000
 	url := ts.URL + "/api/v1/workspaces/" + ws + "/user/" + u + "/time-entries?page-size=5000&page="
 	hc := ts.Client()
@@ -49,7 +49,7 @@ func BenchmarkServeTimeEntries(b *testing.B) {
 func BenchmarkEncodeTimeEntry(b *testing.B) {
 	sim := New(Scaled(1_000_000))
 	w := sim.ws[0]
-	u := w.users[0]
+	u := sim.members(w)[0]
 	buf := make([]byte, 0, 4096)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

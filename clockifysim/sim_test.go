@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -390,7 +391,8 @@ func TestPlanGating(t *testing.T) {
 	gated := map[string]string{
 		"/expenses": FeatureExpenses, "/expenses/categories": FeatureExpenses, "/invoices": FeatureInvoicing,
 		"/approval-requests": FeatureApproval, "/holidays": FeatureTimeOff, "/time-off/policies": FeatureTimeOff,
-		"/custom-fields": FeatureCustomFields,
+		"/custom-fields": FeatureCustomFields, "POST /time-off/requests": FeatureTimeOff,
+		"/scheduling/assignments/all?start=2020-01-01T00:00:00Z&end=2030-01-01T00:00:00Z": FeatureScheduling,
 	}
 	for _, status := range []int{0, 402} {
 		cfg := Demo()
@@ -408,7 +410,14 @@ func TestPlanGating(t *testing.T) {
 			}
 			plan := w["featureSubscriptionType"].(string)
 			for path, f := range gated {
-				a := c.get("/workspaces/"+w["id"].(string)+path, nil)
+				var a answer
+				if p, ok := strings.CutPrefix(path, "POST "); ok {
+					a = c.post("/workspaces/"+w["id"].(string)+p, map[string]any{})
+				} else {
+					p, query, _ := strings.Cut(path, "?")
+					qs, _ := url.ParseQuery(query)
+					a = c.get("/workspaces/"+w["id"].(string)+p, qs)
+				}
 				if feats[f] {
 					a.must(t, 200)
 				} else {
@@ -592,12 +601,12 @@ func TestAcceptancePresetShape(t *testing.T) {
 	}
 	maxEntries, exact5000, maxTasks, inactiveWithEntries := 0, false, 0, false
 	for _, w := range sim.ws {
-		for _, u := range w.users {
+		for _, u := range sim.members(w) {
 			maxEntries = max(maxEntries, u.n)
 			exact5000 = exact5000 || u.n+len(u.explicit) == 5000
 			inactiveWithEntries = inactiveWithEntries || (u.inactive && u.n > 0)
 		}
-		for _, t := range w.tasks {
+		for _, t := range sim.taskLists(w) {
 			maxTasks = max(maxTasks, len(t))
 		}
 	}
@@ -678,7 +687,7 @@ func TestScaledMillion(t *testing.T) {
 	big := sim.UserIDs(ws)[0]
 	te := "/workspaces/" + ws + "/user/" + big + "/time-entries"
 	// The last page of a 500,000-entry partition is served directly.
-	n := sim.ws[0].users[0].n
+	n := sim.members(sim.ws[0])[0].n
 	pages := (n + 4999) / 5000
 	a := c.get(te, q("page-size", "5000", "page", strconv.Itoa(pages))).must(t, 200)
 	last := a.array(t)
@@ -713,7 +722,7 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	var counts map[string]int
 	get("/_sim/truth", &counts)
-	if len(counts) != 17 || counts[StreamTimeEntries] != sim.GroundTruthCounts()[StreamTimeEntries] {
+	if len(counts) != len(Streams) || counts[StreamTimeEntries] != sim.GroundTruthCounts()[StreamTimeEntries] {
 		t.Errorf("truth counts %v", counts)
 	}
 	var idsBy map[string][]string
@@ -796,4 +805,102 @@ func TestConcurrentServingAndMutation(t *testing.T) {
 	if n := len(c.walk(StreamTimeEntries, te, nil, 5000)); n != 250+40 {
 		t.Errorf("after 40 additions: %d entries", n)
 	}
+}
+
+func TestSchedulingAssignments(t *testing.T) {
+	sim, c := startSim(t, Demo())
+	free, ent := sim.WorkspaceIDs()[0], sim.WorkspaceIDs()[1]
+	p := "/workspaces/" + ent + "/scheduling/assignments/all"
+	// start and end are required.
+	for _, qs := range []url.Values{nil, q("start", "2020-01-01T00:00:00Z"), q("end", "2030-01-01T00:00:00Z")} {
+		if m := c.get(p, qs).apiErr(t, 400, 3000); !strings.Contains(m, "start") && !strings.Contains(m, "end") {
+			t.Errorf("missing range: message %q names no parameter", m)
+		}
+	}
+	wide := q("start", "2000-01-01T00:00:00Z", "end", "2100-01-01T00:00:00Z")
+	every := c.walk(StreamAssignments, p, wide, 5000)
+	if len(every) == 0 || len(every) != sim.GroundTruthCounts()[StreamAssignments] {
+		t.Fatalf("%d assignments over all time, ground truth %d", len(every), sim.GroundTruthCounts()[StreamAssignments])
+	}
+	// An assignment is listed when its period overlaps the range, bounds included.
+	a := every[0]
+	period := a["period"].(map[string]any)
+	start, end := period["start"].(string), period["end"].(string)
+	for _, tc := range []struct {
+		from, to string
+		in       bool
+	}{{start, start, true}, {end, end, true}, {"2000-01-01T00:00:00Z", start, true},
+		{parseInstant(t, end).Add(time.Second).Format(time.RFC3339), "2100-01-01T00:00:00Z", false},
+		{"2000-01-01T00:00:00Z", parseInstant(t, start).Add(-time.Second).Format(time.RFC3339), false}} {
+		got := false
+		for _, r := range c.walk(StreamAssignments, p, q("start", tc.from, "end", tc.to), 5000) {
+			got = got || r["id"] == a["id"]
+		}
+		if got != tc.in {
+			t.Errorf("range [%s, %s]: assignment over [%s, %s] listed %v, want %v", tc.from, tc.to, start, end, got, tc.in)
+		}
+	}
+	// Paging by page-size, gated on SCHEDULING.
+	if two := c.get(p, q("start", "2000-01-01T00:00:00Z", "end", "2100-01-01T00:00:00Z", "page-size", "2")); len(two.must(t, 200).array(t)) != 2 || two.header.Get("Last-Page") != "false" {
+		t.Errorf("page of 2: Last-Page %q", two.header.Get("Last-Page"))
+	}
+	c.get("/workspaces/"+free+"/scheduling/assignments/all", wide).must(t, 403)
+}
+
+func TestTimeOffRequests(t *testing.T) {
+	sim, c := startSim(t, Acceptance())
+	ent := sim.WorkspaceIDs()[1]
+	p := "/workspaces/" + ent + "/time-off/requests"
+	// A read done with POST: GET is refused, the body is required.
+	c.get(p, nil).apiErr(t, 405, 3000)
+	c.do("POST", p, nil, map[string]string{"X-Api-Key": c.key}).apiErr(t, 400, 3000)
+	var env struct {
+		Count    *int             `json:"count"`
+		Requests []map[string]any `json:"requests"`
+	}
+	first := c.post(p, map[string]any{"page": 1, "pageSize": 200}).must(t, 200)
+	if err := json.Unmarshal(first.body, &env); err != nil || env.Count == nil || len(env.Requests) != 200 {
+		t.Fatalf("{count, requests} envelope: %v, %.200s", err, first.body)
+	}
+	total := *env.Count
+	if total <= 400 || total != sim.GroundTruthCounts()[StreamTimeOffRequests] || first.header.Get("Last-Page") != "" {
+		t.Fatalf("count %d (truth %d), Last-Page %q; the acceptance preset needs more than two pages of 200",
+			total, sim.GroundTruthCounts()[StreamTimeOffRequests], first.header.Get("Last-Page"))
+	}
+	// Pages are 1-based, pageSize ≤ 200, page ≤ 1000; the last page is short.
+	last := c.post(p, map[string]any{"page": (total + 199) / 200, "pageSize": 200}).must(t, 200)
+	json.Unmarshal(last.body, &env)
+	if len(env.Requests) != total-200*((total-1)/200) {
+		t.Errorf("last page holds %d of %d", len(env.Requests), total)
+	}
+	for _, body := range []map[string]any{{"pageSize": 201}, {"pageSize": 0}, {"page": 0}, {"page": 1001}, {"page": "x"}, {"statuses": []string{"LOST"}}} {
+		c.post(p, body).apiErr(t, 400, 3000)
+	}
+	// statuses filter; ALL is every request.
+	counts := map[string]int{}
+	for _, st := range []string{"PENDING", "APPROVED", "REJECTED", "ALL"} {
+		a := c.post(p, map[string]any{"statuses": []string{st}, "pageSize": 1}).must(t, 200)
+		json.Unmarshal(a.body, &env)
+		counts[st] = *env.Count
+		for _, r := range env.Requests {
+			if st != "ALL" && r["status"].(map[string]any)["statusType"] != st {
+				t.Errorf("statuses=[%s] returned %v", st, r["status"])
+			}
+		}
+	}
+	if counts["PENDING"]+counts["APPROVED"]+counts["REJECTED"] != total || counts["ALL"] != total || counts["PENDING"] == 0 {
+		t.Errorf("status counts %v, total %d", counts, total)
+	}
+	// start/end bound createdAt.
+	a := c.post(p, map[string]any{"start": "2025-12-01T00:00:00Z", "end": "2025-12-31T23:59:59Z", "pageSize": 200}).must(t, 200)
+	json.Unmarshal(a.body, &env)
+	if *env.Count == 0 || *env.Count >= total {
+		t.Errorf("December requests: %d of %d", *env.Count, total)
+	}
+	for _, r := range env.Requests {
+		if at := parseInstant(t, r["createdAt"]); at.Before(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)) || at.After(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("request created %s outside December", at)
+		}
+	}
+	c.post("/workspaces/"+sim.WorkspaceIDs()[0]+"/time-off/requests", map[string]any{}).must(t, 403)
 }

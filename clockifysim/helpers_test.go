@@ -1,16 +1,22 @@
 package clockifysim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/clockberg/clockberg/source/streams"
 )
 
 type answer struct {
@@ -121,63 +127,56 @@ func ids(t testing.TB, recs []map[string]any) []string {
 	return out
 }
 
-// records extracts the records of a page from the stream's envelope (§4).
+// records extracts the records of a page of a stream, by the registry's record path.
 func records(t testing.TB, stream string, a answer) []map[string]any {
 	t.Helper()
-	switch stream {
-	case StreamExpenses:
-		var env struct {
-			Expenses *struct {
-				Count    *int             `json:"count"`
-				Expenses []map[string]any `json:"expenses"`
-			} `json:"expenses"`
-			Daily  []any `json:"dailyTotals"`
-			Weekly []any `json:"weeklyTotals"`
-		}
-		if err := json.Unmarshal(a.body, &env); err != nil || env.Expenses == nil || env.Expenses.Count == nil || env.Daily == nil || env.Weekly == nil {
-			t.Fatalf("expenses envelope wrong (%v): %.300s", err, a.body)
-		}
-		return env.Expenses.Expenses
-	case StreamExpenseCategories:
-		var env struct {
-			Count      *int             `json:"count"`
-			Categories []map[string]any `json:"categories"`
-		}
-		if err := json.Unmarshal(a.body, &env); err != nil || env.Count == nil || env.Categories == nil {
-			t.Fatalf("categories envelope wrong (%v): %.300s", err, a.body)
-		}
-		return env.Categories
-	case StreamInvoices:
-		var env struct {
-			Total    *int             `json:"total"`
-			Invoices []map[string]any `json:"invoices"`
-		}
-		if err := json.Unmarshal(a.body, &env); err != nil || env.Total == nil || env.Invoices == nil {
-			t.Fatalf("invoices envelope wrong (%v): %.300s", err, a.body)
-		}
-		return env.Invoices
-	case StreamUser:
+	st := streams.ByName(stream)
+	if st.Single {
 		var one map[string]any
 		if err := json.Unmarshal(a.body, &one); err != nil {
-			t.Fatalf("user body is not an object: %v", err)
+			t.Fatalf("%s body is not an object: %v", stream, err)
 		}
 		return []map[string]any{one}
 	}
-	return a.array(t)
+	if st.Records == nil {
+		return a.array(t)
+	}
+	var v any
+	if err := json.Unmarshal(a.body, &v); err != nil {
+		t.Fatalf("%s envelope is not JSON: %v", stream, err)
+	}
+	for _, k := range st.Records {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s envelope has no %v: %.300s", stream, st.Records, a.body)
+		}
+		v = m[k]
+	}
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("%s envelope's %v is not a list: %.300s", stream, st.Records, a.body)
+	}
+	out := make([]map[string]any, len(list))
+	for i, x := range list {
+		out[i] = x.(map[string]any)
+	}
+	return out
 }
 
+// recordID is a record's key as the ground truth lists it (the registry's IDFrom or id).
 func recordID(t testing.TB, stream string, r map[string]any) string {
-	if stream == StreamApprovalRequests {
-		ar, _ := r["approvalRequest"].(map[string]any)
-		id, _ := ar["id"].(string)
-		if id == "" {
-			t.Fatalf("approval request without approvalRequest.id: %v", r)
-		}
-		return id
+	var v any = r
+	path := streams.ByName(stream).IDFrom
+	if path == nil {
+		path = []string{"id"}
 	}
-	id, _ := r["id"].(string)
+	for _, k := range path {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	id, _ := v.(string)
 	if id == "" {
-		t.Fatalf("%s record without id: %v", stream, r)
+		t.Fatalf("%s record without %v: %v", stream, path, r)
 	}
 	return id
 }
@@ -211,67 +210,116 @@ func (c *client) walk(stream, path string, params url.Values, pageSize int) []ma
 	return nil
 }
 
-// fullSync is what a perfect client does: every stream over every workspace of the key, skipping
-// streams the workspace's features[] exclude. It returns stream → ids and every record by stream.
+// post sends POST {base}/api/v1{path} with a JSON body and the valid key.
+func (c *client) post(path string, body any) answer {
+	c.t.Helper()
+	b, _ := json.Marshal(body)
+	u := c.base + "/api/v1" + path
+	req, _ := http.NewRequest("POST", u, bytes.NewReader(b))
+	req.Header.Set("X-Api-Key", c.key)
+	req.Header.Set("Content-Type", "application/json")
+	c.requests.Add(1)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return answer{err: err}
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, header: resp.Header, body: rb, err: err}
+}
+
+// readPartition reads every page of one partition of a stream the way its registry row says.
+func (c *client) readPartition(st *streams.Stream, path string, pageSize int) []map[string]any {
+	t := c.t
+	t.Helper()
+	q := url.Values{}
+	for k, v := range st.Query {
+		q[k] = v
+	}
+	if r := st.Range; r != nil && r.Required {
+		q.Set(r.Start, r.From.Format(time.RFC3339))
+		q.Set(r.End, time.Now().Add(r.Ahead).UTC().Format(time.RFC3339))
+	}
+	size := min(pageSize, st.Paging.Max)
+	switch st.Paging.Kind {
+	case streams.Unpaged:
+		a := c.get(path, q).must(t, 200)
+		if a.header.Get("Last-Page") != "" {
+			t.Fatalf("unpaged %s sent Last-Page", path)
+		}
+		return records(t, st.Name, a)
+	case streams.BodyPages:
+		var all []map[string]any
+		for page := st.Paging.First; page <= st.Paging.First+100000; page++ {
+			body := map[string]any{st.Paging.Page: page, st.Paging.Size: size}
+			for k, v := range st.Body {
+				body[k] = v
+			}
+			a := c.post(path, body).must(t, 200)
+			recs := records(t, st.Name, a)
+			all = append(all, recs...)
+			var env map[string]any
+			json.Unmarshal(a.body, &env)
+			total, ok := env[st.Paging.Total[0]].(float64)
+			if !ok {
+				t.Fatalf("%s: no total count %v in %.200s", path, st.Paging.Total, a.body)
+			}
+			if len(recs) < size || len(all) >= int(total) {
+				return all
+			}
+		}
+		t.Fatalf("%s: too many pages", path)
+	}
+	return c.walk(st.Name, path, q, size)
+}
+
+// fullSync is what a perfect client does, speaking only HTTP: every registry stream over every
+// partition its parent's records make, skipping streams the workspace's features[] exclude. It
+// returns stream → ids and every record by stream.
 func (c *client) fullSync(pageSize int) (map[string][]string, map[string][]map[string]any) {
 	t := c.t
 	t.Helper()
+	type part struct {
+		params   map[string]string
+		features map[string]bool
+		recs     []map[string]any
+	}
 	got := map[string][]string{}
 	recs := map[string][]map[string]any{}
-	add := func(stream string, rs []map[string]any) {
-		for _, r := range rs {
-			got[stream] = append(got[stream], recordID(t, stream, r))
-		}
-		recs[stream] = append(recs[stream], rs...)
-	}
-	wsAns := c.get("/workspaces", nil).must(t, 200)
-	if wsAns.header.Get("Last-Page") != "" {
-		t.Fatalf("/workspaces sent Last-Page")
-	}
-	workspaces := wsAns.array(t)
-	add(StreamWorkspaces, workspaces)
-	add(StreamUser, records(t, StreamUser, c.get("/user", nil).must(t, 200)))
-	for _, w := range workspaces {
-		ws := w["id"].(string)
-		feats := map[string]bool{}
-		for _, f := range w["features"].([]any) {
-			feats[f.(string)] = true
-		}
-		p := "/workspaces/" + ws
-		users := c.walk(StreamWorkspaceUsers, p+"/users", q("status", "ALL"), pageSize)
-		add(StreamWorkspaceUsers, users)
-		add(StreamGroups, c.walk(StreamGroups, p+"/user-groups", nil, pageSize))
-		projects := c.walk(StreamProjects, p+"/projects", nil, pageSize)
-		add(StreamProjects, projects)
-		add(StreamClients, c.walk(StreamClients, p+"/clients", nil, pageSize))
-		add(StreamTags, c.walk(StreamTags, p+"/tags", nil, pageSize))
-		for _, pr := range projects {
-			add(StreamTasks, c.walk(StreamTasks, p+"/projects/"+pr["id"].(string)+"/tasks", nil, pageSize))
-		}
-		for _, u := range users {
-			add(StreamTimeEntries, c.walk(StreamTimeEntries, p+"/user/"+u["id"].(string)+"/time-entries", nil, pageSize))
-		}
-		add(StreamInProgress, c.walk(StreamInProgress, p+"/time-entries/status/in-progress", nil, min(pageSize, InProgressMaxPageSize)))
-		if feats[FeatureExpenses] {
-			add(StreamExpenses, c.walk(StreamExpenses, p+"/expenses", nil, pageSize))
-			add(StreamExpenseCategories, c.walk(StreamExpenseCategories, p+"/expenses/categories", nil, pageSize))
-		}
-		if feats[FeatureInvoicing] {
-			add(StreamInvoices, c.walk(StreamInvoices, p+"/invoices", nil, pageSize))
-		}
-		if feats[FeatureApproval] {
-			add(StreamApprovalRequests, c.walk(StreamApprovalRequests, p+"/approval-requests", nil, pageSize))
-		}
-		if feats[FeatureTimeOff] {
-			h := c.get(p+"/holidays", nil).must(t, 200)
-			if h.header.Get("Last-Page") != "" {
-				t.Fatalf("holidays sent Last-Page")
+	parts := map[string][]*part{}
+	for _, st := range streams.All {
+		var todo []*part
+		if p := st.ParentStream(); p == nil {
+			todo = []*part{{params: map[string]string{}}}
+		} else {
+			for _, pp := range parts[p.Name] {
+				for _, r := range pp.recs {
+					kid := &part{params: maps.Clone(pp.params), features: pp.features}
+					kid.params[st.Parent.Param] = r[st.Parent.Field].(string)
+					if p.PlanFields != nil {
+						kid.features = map[string]bool{}
+						for _, f := range r[p.PlanFields.Features].([]any) {
+							kid.features[f.(string)] = true
+						}
+					}
+					todo = append(todo, kid)
+				}
 			}
-			add(StreamHolidays, h.array(t))
-			add(StreamPolicies, c.walk(StreamPolicies, p+"/time-off/policies", q("status", "ALL"), min(pageSize, PoliciesMaxPageSize)))
 		}
-		if feats[FeatureCustomFields] {
-			add(StreamCustomFields, c.get(p+"/custom-fields", nil).must(t, 200).array(t))
+		for _, pt := range todo {
+			if st.Gate != nil && !pt.features[st.Gate.Feature] {
+				continue
+			}
+			path := st.Path
+			for k, v := range pt.params {
+				path = strings.ReplaceAll(path, "{"+k+"}", v)
+			}
+			pt.recs = c.readPartition(st, path, pageSize)
+			for _, r := range pt.recs {
+				got[st.Name] = append(got[st.Name], recordID(t, st.Name, r))
+			}
+			recs[st.Name] = append(recs[st.Name], pt.recs...)
+			parts[st.Name] = append(parts[st.Name], pt)
 		}
 	}
 	return got, recs
