@@ -88,7 +88,7 @@ func ReadCatalog(path string) (*ConfiguredCatalog, error) {
 	}
 	var c ConfiguredCatalog
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, ConfigErrorf("the configured catalog %s is not valid JSON of the expected shape: %v", path, err)
+		return nil, ConfigErrorf("the configured catalog %s is not valid JSON of the expected shape: %v", path, DescribeJSONError(b, err))
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package airbyte
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -44,19 +45,75 @@ func Configure(discovered *Catalog, only []string, generation int64) (*Configure
 	return &out, nil
 }
 
+// ConfigureCatalogCommand is the `configure-catalog` helper command of a source binary named
+// program; see ConfigureCommand.
+func ConfigureCatalogCommand(program, docs string) Command {
+	return Command{
+		Name:    "configure-catalog",
+		Summary: "turn discover's output (stdin) into a configured catalog (stdout) for read and write",
+		Run: func(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+			return configure(program, docs, args, stdin, stdout, stderr)
+		},
+	}
+}
+
+const configureUsage = `Usage: %[1]s configure-catalog [--streams a,b] [--generation N] < discover-output > catalog.json
+
+Turns the output of discover (on stdin) into a configured catalog (on stdout), so that read and a
+destination's write run without the Airbyte platform:
+
+  %[1]s discover --config c.json | %[1]s configure-catalog > cat.json
+
+Per stream it picks incremental + append_dedup where the source defines a cursor and a primary key
+(new rows are read, re-read rows replace their older copies), else full_refresh + overwrite (the table
+mirrors the source after each sync, expressed as minimum_generation_id = generation_id).
+
+Flags:
+`
+
 // ConfigureCommand is the `configure-catalog` helper command of our connectors: it reads the output
 // of `discover` on stdin and prints a configured catalog (see Configure) on stdout, so a user without
 // the Airbyte platform can run `read`:
 //
 //	source-clockify discover --config c.json | source-clockify configure-catalog [--streams a,b] [--generation N] > catalog.json
 //
-// It returns the process exit code; errors go to stderr.
+// It returns the process exit code; errors go to stderr, -h and --help print the usage on stdout.
 func ConfigureCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return configure("source", "", args, stdin, stdout, stderr)
+}
+
+func configure(program, docs string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("configure-catalog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	streams := fs.String("streams", "", "comma-separated stream names (default: every stream)")
-	generation := fs.Int64("generation", 1, "generation_id of this sync; raise it with every sync that should replace full-refresh tables")
+	generation := fs.Int64("generation", 1, "generation_id of every stream. One catalog serves every sync: an overwrite table is "+
+		"replaced at the end of each successful sync whatever its generation. After an interrupted sync, the same "+
+		"generation continues the interrupted replacement (keeping the rows it committed, as the platform's "+
+		"retries do); a higher one starts the replacement over")
+	fs.Usage = func() {}
+	usage := func() {
+		var b strings.Builder
+		fmt.Fprintf(&b, configureUsage, program)
+		var rows [][2]string
+		fs.VisitAll(func(f *flag.Flag) {
+			rows = append(rows, [2]string{"--" + f.Name + " " + map[string]string{"streams": "a,b", "generation": "N"}[f.Name], f.Usage})
+		})
+		writeRows(&b, rows, "  ")
+		if docs != "" {
+			fmt.Fprintf(&b, "\nRead more: %s\n", docs)
+		}
+		io.WriteString(stdout, b.String())
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return 0
+		}
+		fmt.Fprintf(stderr, "Run `%s help configure-catalog` for usage.\n", program)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "configure-catalog: unexpected argument %q (flags take the form --name value)\n", fs.Arg(0))
 		return 2
 	}
 	var discovered *Catalog

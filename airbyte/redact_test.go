@@ -142,7 +142,7 @@ func TestRunnerRedactsReorderedSASEverywhere(t *testing.T) {
 
 func TestLibraryLogsAreRedacted(t *testing.T) {
 	var errb bytes.Buffer
-	r := newRun(io.Discard, &errb, &Spec{ConnectionSpecification: fakeSpec})
+	r := newRun("test", io.Discard, &errb, &Spec{ConnectionSpecification: fakeSpec})
 	r.red.Add("libsecret-123")
 	log.Printf("GET https://h/x?X-Amz-Signature=abcdef0123 with libsecret-123")
 	r.finish(0)

@@ -44,6 +44,10 @@ func ReadStateInput(path string) (*StateInput, error) {
 	if err != nil {
 		return nil, ConfigErrorf("cannot read the state file %s: %v", path, err)
 	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil && len(bytes.TrimSpace(b)) > 0 {
+		return nil, ConfigErrorf("the state file %s is not valid JSON: %v", path, DescribeJSONError(b, err))
+	}
 	st, err := ParseStateInput(b)
 	if err != nil {
 		return nil, ConfigErrorf("the state file %s: %v", path, err)

@@ -26,6 +26,8 @@ type Writer struct {
 	mu     sync.RWMutex
 	closed bool
 	err    error // first write error, guarded by mu
+
+	watch *watcher // set by the runner before the connector runs; nil otherwise
 }
 
 type writeItem struct {
@@ -127,6 +129,9 @@ func (w *Writer) Send(m *Message) error {
 	}
 	b = append(b, '\n')
 	flush := m.Type == TypeState || m.Type == TypeTrace || m.Type == TypeControl
+	if w.watch != nil {
+		w.watch.sent(m)
+	}
 	return w.enqueue(writeItem{line: b, flush: flush})
 }
 
@@ -135,7 +140,13 @@ func (w *Writer) Send(m *Message) error {
 func (w *Writer) SendRaw(line []byte) error {
 	b := make([]byte, 0, len(line)+1)
 	b = append(append(b, line...), '\n')
-	return w.enqueue(writeItem{line: b, flush: true})
+	if err := w.enqueue(writeItem{line: b, flush: true}); err != nil {
+		return err
+	}
+	if w.watch != nil {
+		return w.watch.echoed(line)
+	}
+	return nil
 }
 
 // Record writes a RECORD without going through encoding/json: data is copied as is (compacted if
@@ -143,6 +154,9 @@ func (w *Writer) SendRaw(line []byte) error {
 func (w *Writer) Record(stream, namespace string, data json.RawMessage, emittedAtMs int64) error {
 	if len(data) == 0 || data[0] != '{' {
 		return fmt.Errorf("airbyte: record of stream %q: data must be a JSON object", stream)
+	}
+	if w.watch != nil {
+		w.watch.record(stream, namespace)
 	}
 	bp := linePool.Get().(*[]byte)
 	b := (*bp)[:0]

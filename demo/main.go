@@ -1,12 +1,13 @@
-// Command demo runs the whole product on one machine without a Clockify account: it starts the
-// Clockify simulator on a free loopback port, discovers the source, configures every stream
-// (time_entries incremental + append_dedup, the others full refresh + overwrite), pipes
-// `source-clockify read` into `destination-iceberg write` on the embedded default (SQLite catalog and
-// a local warehouse folder), then prints one row per table and the Snowflake statements. A second
-// run continues from the saved state: an incremental sync.
+// Command demo runs the whole product on one machine without a Clockify account, driving the three
+// binaries the way a user would: it starts clockify-sim on a free loopback port, discovers the
+// source and configures every stream (configure-catalog), pipes `source-clockify read` into
+// `destination-iceberg write --state-file` on the embedded default (SQLite catalog and a local
+// warehouse folder), then compares every table (`destination-iceberg tables --json`) with the
+// simulator's ground truth. A second run continues from the state file: an incremental sync.
 //
-// It exits non-zero if a sync fails or if any table's row count differs from the simulator's
-// ground truth, so CI runs it as a test.
+// It imports nothing of the destination, so `make demo` compiles Iceberg and Arrow once (for the
+// destination binary). It exits non-zero if a sync fails or a table differs from the ground
+// truth, so CI runs it as a test. demo/README.md says how to add steps.
 package main
 
 import (
@@ -23,499 +24,416 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
-	"github.com/apache/iceberg-go/catalog"
-	"github.com/apache/iceberg-go/table"
-
 	"github.com/clockberg/clockberg/airbyte"
-	"github.com/clockberg/clockberg/destination/catalogs"
 )
 
+// demoKey is the simulator's API key for the demo: a fixed value, not a secret.
 const demoKey = "demo-api-key-0123456789abcdef"
 
 func main() {
-	bin := flag.String("bin", "bin", "folder holding source-clockify, destination-iceberg and clockify-sim")
-	dir := flag.String("dir", ".demo", "folder for configs, state and the warehouse")
-	fresh := flag.Bool("fresh", false, "forget the previous run's state and warehouse first")
-	preset := flag.String("preset", "demo", "simulator preset")
-	namespace := flag.String("namespace", "clockify", "Iceberg namespace")
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin", "folder holding source-clockify, destination-iceberg and clockify-sim")
+	flag.StringVar(&o.dir, "dir", ".demo", "folder for configs, state and the warehouse")
+	flag.BoolVar(&o.fresh, "fresh", false, "forget the previous runs' state and warehouse first")
+	flag.StringVar(&o.preset, "preset", "demo", "simulator preset")
+	flag.StringVar(&o.namespace, "namespace", "clockify", "Iceberg namespace")
 	sourceOnly := flag.Bool("source-only", false, "run only source-clockify read against the simulator and copy its messages to stdout")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runner := run
+	run := runDemo
 	if *sourceOnly {
-		runner = readOnly
+		run = readOnly
 	}
-	if err := runner(ctx, *bin, *dir, *preset, *namespace, *fresh); err != nil {
+	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-type paths struct{ dir, source, dest, catalog, state, generation, warehouse string }
-
-func newPaths(dir string) (paths, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return paths{}, err
-	}
-	return paths{
-		dir: abs, source: filepath.Join(abs, "source.json"), dest: filepath.Join(abs, "destination.json"),
-		catalog: filepath.Join(abs, "catalog.json"), state: filepath.Join(abs, "state.json"),
-		generation: filepath.Join(abs, "generation"), warehouse: filepath.Join(abs, "warehouse"),
-	}, nil
+type options struct {
+	bin, dir, preset, namespace string
+	fresh                       bool
 }
 
-func run(ctx context.Context, bin, dir, preset, namespace string, fresh bool) error {
-	p, err := newPaths(dir)
+// demo is one run: its files, the binaries, the simulator and what the sync did. Steps read and
+// extend it.
+type demo struct {
+	options
+	sync int    // 1 on a fresh folder, then 2, 3, ...
+	sim  string // the simulator's base URL
+
+	sourceConfig, destConfig, catalog, state, warehouse string
+
+	configured *airbyte.ConfiguredCatalog
+	result     *syncResult
+}
+
+func (d *demo) path(name string) string { return filepath.Join(d.dir, name) }
+
+// binary returns the path of one of the three binaries.
+func (d *demo) binary(name string) string { return filepath.Join(d.bin, name) }
+
+func (d *demo) incremental() bool { return d.sync > 1 }
+
+func runDemo(ctx context.Context, o options) error {
+	d, err := prepare(o)
 	if err != nil {
 		return err
 	}
-	if fresh {
-		os.RemoveAll(p.dir)
-	}
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
-		return err
-	}
-	binPath := func(name string) string { return filepath.Join(bin, name) }
-
-	simURL, stopSim, err := startSimulator(ctx, binPath("clockify-sim"), preset)
+	stopSim, err := d.startSimulator(ctx)
 	if err != nil {
 		return err
 	}
 	defer stopSim()
-	logf("simulator listening on %s (preset %s)", simURL, preset)
-
-	if err := writeJSON(p.source, map[string]any{"api_key": demoKey, "api_url": simURL}); err != nil {
+	if err := d.configure(ctx); err != nil {
 		return err
 	}
-	if err := writeJSON(p.dest, map[string]any{"warehouse": p.warehouse, "namespace": namespace}); err != nil {
+	for _, s := range beforeSync {
+		if err := d.step(ctx, s); err != nil {
+			return err
+		}
+	}
+	if err := d.syncOnce(ctx); err != nil {
 		return err
 	}
-
-	discovered, err := discover(ctx, binPath("source-clockify"), p.source)
-	if err != nil {
+	if err := os.WriteFile(d.path("sync"), []byte(strconv.Itoa(d.sync)+"\n"), 0o644); err != nil {
 		return err
 	}
-	generation := readInt(p.generation) + 1
-	configured, err := airbyte.Configure(discovered, nil, generation)
-	if err != nil {
-		return err
+	for _, s := range afterSync {
+		if err := d.step(ctx, s); err != nil {
+			return err
+		}
 	}
-	if err := writeJSON(p.catalog, configured); err != nil {
-		return err
-	}
-	incremental := fileExists(p.state)
-	if incremental {
-		logf("sync %d: incremental, continuing from %s", generation, p.state)
-	} else {
-		logf("sync %d: first sync of %d streams", generation, len(configured.Streams))
-	}
-
-	started := time.Now()
-	res, err := syncOnce(ctx, binPath("source-clockify"), binPath("destination-iceberg"), p, incremental, len(configured.Streams))
-	if err != nil {
-		return err
-	}
-	elapsed := time.Since(started)
-	if err := os.WriteFile(p.generation, []byte(strconv.FormatInt(generation, 10)), 0o644); err != nil {
-		return err
-	}
-	if err := writeStates(p.state, res.states); err != nil {
-		return err
-	}
-
-	truth, err := groundTruth(ctx, simURL)
-	if err != nil {
-		return err
-	}
-	mismatches, err := report(ctx, p, namespace, configured, res, truth)
-	if err != nil {
-		return err
-	}
-	total := int64(0)
-	for _, n := range res.records {
-		total += n
-	}
-	fmt.Printf("\nsynced %d records in %s (%.0f records/s)\n", total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
-	if incremental {
-		fmt.Printf("incremental: re-read %d of %d time entries (the lookback window); the other streams are full refresh\n",
-			res.records["time_entries"], truth["time_entries"])
-	} else {
-		fmt.Printf("run `make demo` again for an incremental sync\n")
-	}
-
-	fmt.Printf("\nSnowflake statements (object-store catalog integration):\n\n")
-	sf := exec.CommandContext(ctx, binPath("destination-iceberg"), "snowflake", "--config", p.dest)
-	sf.Stdout, sf.Stderr = os.Stdout, os.Stderr
-	if err := sf.Run(); err != nil {
-		return fmt.Errorf("destination-iceberg snowflake: %w", err)
-	}
-	if mismatches > 0 {
-		return fmt.Errorf("%d table(s) differ from the simulator's ground truth", mismatches)
-	}
-	return nil
+	return d.verify(ctx)
 }
 
-// readOnly runs the source alone against the simulator, every stream full refresh, and copies its
-// protocol messages to stdout: the quickest look at what the source emits.
-func readOnly(ctx context.Context, bin, dir, preset, _ string, _ bool) error {
-	p, err := newPaths(filepath.Join(dir, "source-only"))
+// prepare makes the folder and finds which sync this is.
+func prepare(o options) (*demo, error) {
+	abs, err := filepath.Abs(o.dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
-		return err
+	o.dir = abs
+	if o.fresh {
+		if err := os.RemoveAll(o.dir); err != nil {
+			return nil, err
+		}
 	}
-	source := filepath.Join(bin, "source-clockify")
-	simURL, stopSim, err := startSimulator(ctx, filepath.Join(bin, "clockify-sim"), preset)
-	if err != nil {
-		return err
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return nil, err
 	}
-	defer stopSim()
-	logf("simulator listening on %s (preset %s)", simURL, preset)
-	if err := writeJSON(p.source, map[string]any{"api_key": demoKey, "api_url": simURL}); err != nil {
-		return err
+	d := &demo{options: o}
+	d.sourceConfig, d.destConfig = d.path("source.json"), d.path("destination.json")
+	d.catalog, d.state, d.warehouse = d.path("catalog.json"), d.path("state.json"), d.path("warehouse")
+	prev, _ := os.ReadFile(d.path("sync"))
+	n, _ := strconv.Atoi(strings.TrimSpace(string(prev)))
+	if !fileExists(d.state) {
+		n = 0 // no state: whatever the counter says, this is a first sync
 	}
-	discovered, err := discover(ctx, source, p.source)
-	if err != nil {
-		return err
+	d.sync = n + 1
+	return d, nil
+}
+
+func (d *demo) step(ctx context.Context, s step) error {
+	if s.when != nil && !s.when(d) {
+		return nil
 	}
-	configured, err := airbyte.Configure(discovered, nil, 1)
-	if err != nil {
-		return err
-	}
-	if err := writeJSON(p.catalog, configured); err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, source, "read", "--config", p.source, "--catalog", p.catalog)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("source-clockify read: %w", err)
+	logf("%s", s.name)
+	if err := s.run(ctx, d); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	return nil
 }
 
 func logf(format string, a ...any) { fmt.Fprintf(os.Stderr, "demo: "+format+"\n", a...) }
 
-// startSimulator runs clockify-sim on a free loopback port and returns its base URL.
-func startSimulator(ctx context.Context, path, preset string) (string, func(), error) {
-	cmd := exec.CommandContext(ctx, path, "--addr", "127.0.0.1:0", "--preset", preset, "--api-key", demoKey)
+// startSimulator runs clockify-sim on a free loopback port and returns how to stop it.
+func (d *demo) startSimulator(ctx context.Context) (func(), error) {
+	cmd := exec.CommandContext(ctx, d.binary("clockify-sim"), "--addr", "127.0.0.1:0", "--preset", d.preset, "--api-key", demoKey)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("starting %s: %w", path, err)
+		return nil, fmt.Errorf("starting %s (run `make build` first): %w", cmd.Path, err)
 	}
 	stop := func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		stop()
-		return "", nil, fmt.Errorf("the simulator printed no base URL: %w", err)
+		return nil, fmt.Errorf("the simulator printed no base URL: %w", err)
 	}
 	go io.Copy(io.Discard, out)
-	return strings.TrimSpace(line), stop, nil
+	d.sim = strings.TrimSpace(line)
+	return stop, nil
 }
 
-func discover(ctx context.Context, source, config string) (*airbyte.Catalog, error) {
-	out, err := exec.CommandContext(ctx, source, "discover", "--config", config).Output()
+// configure writes the two configs and the configured catalog, as the README's hand-run section does.
+func (d *demo) configure(ctx context.Context) error {
+	if err := writeJSON(d.sourceConfig, map[string]any{"api_key": demoKey, "api_url": d.sim}); err != nil {
+		return err
+	}
+	if err := writeJSON(d.destConfig, map[string]any{"warehouse": d.warehouse, "namespace": d.namespace}); err != nil {
+		return err
+	}
+	discovered, err := d.output(ctx, nil, "source-clockify", "discover", "--config", d.sourceConfig)
 	if err != nil {
-		return nil, fmt.Errorf("source-clockify discover: %w", err)
+		return err
 	}
-	for _, line := range bytes.Split(out, []byte("\n")) {
-		var m airbyte.Message
-		if json.Unmarshal(line, &m) == nil && m.Type == airbyte.TypeCatalog && m.Catalog != nil {
-			return m.Catalog, nil
-		}
+	// The generation grows with every sync, as the platform's does for full-refresh overwrites.
+	catalog, err := d.output(ctx, discovered, "source-clockify", "configure-catalog", "--generation", strconv.Itoa(d.sync))
+	if err != nil {
+		return err
 	}
-	return nil, fmt.Errorf("source-clockify discover printed no CATALOG:\n%s", out)
+	d.configured = &airbyte.ConfiguredCatalog{}
+	if err := json.Unmarshal(catalog, d.configured); err != nil {
+		return fmt.Errorf("configure-catalog printed no catalog: %w", err)
+	}
+	if err := os.WriteFile(d.catalog, catalog, 0o644); err != nil {
+		return err
+	}
+	if d.incremental() {
+		logf("sync %d: incremental, continuing from %s", d.sync, d.state)
+	} else {
+		logf("sync %d: first sync of %d streams into %s", d.sync, len(d.configured.Streams), d.warehouse)
+	}
+	return nil
 }
 
+// output runs one of the binaries with stdin and returns its stdout; its stderr is shown only
+// when it fails.
+func (d *demo) output(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, d.binary(name), args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return out, nil
+}
+
+// syncResult is what the destination echoed, per stream.
 type syncResult struct {
-	records map[string]int64           // records read per stream
-	states  map[string]json.RawMessage // last echoed state per stream
+	read, committed map[string]int64 // sourceStats and destinationStats of the echoed states
+	took            time.Duration
 }
 
-// syncOnce runs read | write with this process in the middle of the pipe, counting records and
-// printing progress to stderr.
-func syncOnce(ctx context.Context, source, dest string, p paths, incremental bool, streams int) (*syncResult, error) {
-	args := []string{"read", "--config", p.source, "--catalog", p.catalog}
-	if incremental {
-		args = append(args, "--state", p.state)
+// syncOnce pipes `source-clockify read` into `destination-iceberg write --state-file` and reads
+// the echoed states. Both connectors print their own progress and summary on stderr.
+func (d *demo) syncOnce(ctx context.Context) error {
+	args := []string{"read", "--config", d.sourceConfig, "--catalog", d.catalog}
+	if d.incremental() {
+		args = append(args, "--state", d.state)
 	}
-	src := exec.CommandContext(ctx, source, args...)
-	dst := exec.CommandContext(ctx, dest, "write", "--config", p.dest, "--catalog", p.catalog)
-	srcOut, err := src.StdoutPipe()
+	src := exec.CommandContext(ctx, d.binary("source-clockify"), args...)
+	dst := exec.CommandContext(ctx, d.binary("destination-iceberg"), "write", "--config", d.destConfig, "--catalog", d.catalog, "--state-file", d.state)
+	pr, pw, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	dstIn, err := dst.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	dstOut, err := dst.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
+	src.Stdout, dst.Stdin = pw, pr
 	src.Stderr, dst.Stderr = os.Stderr, os.Stderr
+	echoes, err := dst.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	started := time.Now()
 	if err := dst.Start(); err != nil {
-		return nil, fmt.Errorf("starting destination-iceberg: %w", err)
+		return fmt.Errorf("starting destination-iceberg: %w", err)
 	}
 	if err := src.Start(); err != nil {
-		return nil, fmt.Errorf("starting source-clockify: %w", err)
+		dst.Process.Kill()
+		dst.Wait()
+		return fmt.Errorf("starting source-clockify: %w", err)
 	}
-
-	res := &syncResult{records: map[string]int64{}, states: map[string]json.RawMessage{}}
-	var mu sync.Mutex
-	done, complete, failures := 0, 0, []string{}
-	start := time.Now()
-	var total int64
-	// On a terminal the progress line rewrites itself every second; in a log, one line every 5 s.
-	tty, every, eol := isTerminal(os.Stderr), 5*time.Second, "\n"
-	if tty {
-		every, eol = time.Second, ""
-	}
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	stopProgress := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-ticker.C:
-				mu.Lock()
-				if tty {
-					fmt.Fprint(os.Stderr, "\r")
-				}
-				fmt.Fprintf(os.Stderr, "demo: %d/%d streams read, %d records, %.0f records/s   %s", done, streams, total, float64(total)/time.Since(start).Seconds(), eol)
-				mu.Unlock()
-			case <-stopProgress:
-				return
-			}
-		}
-	}()
-
-	// Destination output: echoed states and logs.
-	dstDone := make(chan error, 1)
-	go func() {
-		dstDone <- airbyte.ReadLines(dstOut, func(_ int, line []byte) error {
-			var m airbyte.Message
-			if err := json.Unmarshal(line, &m); err != nil {
-				return nil
-			}
-			switch m.Type {
-			case airbyte.TypeState:
-				if m.State != nil && m.State.Stream != nil {
-					mu.Lock()
-					res.states[m.State.Stream.StreamDescriptor.Name] = append(json.RawMessage(nil), line...)
-					mu.Unlock()
-				}
-			case airbyte.TypeLog:
-				if m.Log != nil && (m.Log.Level == airbyte.LogError || m.Log.Level == airbyte.LogWarn || m.Log.Level == airbyte.LogFatal) {
-					fmt.Fprintf(os.Stderr, "\ndestination %s: %s\n", m.Log.Level, m.Log.Message)
-				}
-			case airbyte.TypeTrace:
-				if m.Trace != nil && m.Trace.Error != nil {
-					fmt.Fprintf(os.Stderr, "\ndestination error: %s\n", m.Trace.Error.Message)
-				}
-			}
+	pw.Close()
+	pr.Close()
+	res := &syncResult{read: map[string]int64{}, committed: map[string]int64{}}
+	readErr := airbyte.ReadLines(echoes, func(_ int, line []byte) error {
+		var m airbyte.Message
+		if json.Unmarshal(line, &m) != nil || m.Type != airbyte.TypeState || m.State == nil || m.State.Stream == nil {
 			return nil
-		})
-	}()
-
-	// Source output: forward every line, count records, watch statuses.
-	bw := bufio.NewWriterSize(dstIn, 1<<20)
-	pipeErr := airbyte.ReadLines(srcOut, func(_ int, line []byte) error {
-		if bytes.HasPrefix(line, []byte(`{"type":"RECORD"`)) {
-			var m struct {
-				Record struct {
-					Stream string `json:"stream"`
-				} `json:"record"`
-			}
-			if json.Unmarshal(line, &m) == nil {
-				mu.Lock()
-				res.records[m.Record.Stream]++
-				total++
-				mu.Unlock()
-			}
-		} else {
-			var m airbyte.Message
-			if json.Unmarshal(line, &m) != nil {
-				m = airbyte.Message{}
-			}
-			switch {
-			case m.Type == airbyte.TypeTrace && m.Trace != nil && m.Trace.StreamStatus != nil:
-				mu.Lock()
-				switch m.Trace.StreamStatus.Status {
-				case airbyte.StatusComplete:
-					done++
-					complete++
-				case airbyte.StatusIncomplete:
-					done++
-					failures = append(failures, m.Trace.StreamStatus.StreamDescriptor.Name)
-				}
-				mu.Unlock()
-			case m.Type == airbyte.TypeTrace && m.Trace != nil && m.Trace.Error != nil:
-				fmt.Fprintf(os.Stderr, "\nsource error: %s\n", m.Trace.Error.Message)
-			case m.Type == airbyte.TypeLog && m.Log != nil && m.Log.Level == airbyte.LogWarn:
-				fmt.Fprintf(os.Stderr, "\nsource WARN: %s\n", m.Log.Message)
-			}
 		}
-		if _, err := bw.Write(line); err != nil {
-			return err
+		name := m.State.Stream.StreamDescriptor.Name
+		if s := m.State.SourceStats; s != nil && s.RecordCount != nil {
+			res.read[name] += int64(*s.RecordCount)
 		}
-		return bw.WriteByte('\n')
+		if s := m.State.DestinationStats; s != nil && s.RecordCount != nil {
+			res.committed[name] += int64(*s.RecordCount)
+		}
+		return nil
 	})
-	if err := bw.Flush(); err != nil && pipeErr == nil {
-		pipeErr = err
-	}
-	dstIn.Close()
-	srcErr := src.Wait()
-	// Read the destination's output to EOF before Wait, which closes the pipe.
-	readErr := <-dstDone
-	dstErr := dst.Wait()
-	close(stopProgress)
-	if tty {
-		fmt.Fprint(os.Stderr, "\r")
-	}
-	fmt.Fprintf(os.Stderr, "demo: %d/%d streams read, %d records in %s                \n", done, streams, total, time.Since(start).Round(time.Millisecond))
+	srcErr, dstErr := src.Wait(), dst.Wait()
+	res.took = time.Since(started)
 	switch {
 	case srcErr != nil:
-		return nil, fmt.Errorf("source-clockify read failed (%v); incomplete streams: %v", srcErr, failures)
+		return fmt.Errorf("source-clockify read failed: %w", srcErr)
 	case dstErr != nil:
-		return nil, fmt.Errorf("destination-iceberg write failed: %w", dstErr)
-	case pipeErr != nil:
-		return nil, fmt.Errorf("piping source to destination: %w", pipeErr)
+		return fmt.Errorf("destination-iceberg write failed: %w", dstErr)
 	case readErr != nil:
-		return nil, fmt.Errorf("reading the destination's output: %w", readErr)
-	case complete != streams:
-		return nil, fmt.Errorf("only %d of %d streams completed", complete, streams)
+		return fmt.Errorf("reading the destination's output: %w", readErr)
 	}
-	return res, nil
+	d.result = res
+	return nil
 }
 
-// writeStates saves the destination's echoed states as a --state file (a JSON array of STATE
-// payloads), merged over the previous file so streams absent from this run keep theirs.
-func writeStates(path string, echoed map[string]json.RawMessage) error {
-	prev := map[string]json.RawMessage{}
-	if b, err := os.ReadFile(path); err == nil {
-		var arr []json.RawMessage
-		if json.Unmarshal(b, &arr) == nil {
-			for _, s := range arr {
-				var st airbyte.State
-				if json.Unmarshal(s, &st) == nil && st.Stream != nil {
-					prev[st.Stream.StreamDescriptor.Name] = s
-				}
-			}
-		}
-	}
-	for name, line := range echoed {
-		var m struct {
-			State json.RawMessage `json:"state"`
-		}
-		if err := json.Unmarshal(line, &m); err != nil {
-			return err
-		}
-		prev[name] = m.State
-	}
-	names := make([]string, 0, len(prev))
-	for n := range prev {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	arr := make([]json.RawMessage, 0, len(names))
-	for _, n := range names {
-		arr = append(arr, prev[n])
-	}
-	return writeJSON(path, arr)
+// tableFigures is one row of `destination-iceberg tables --json`.
+type tableFigures struct {
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+	Rows       int64  `json:"rows"`
+	DataFiles  int64  `json:"data_files"`
+	Snapshots  int    `json:"snapshots"`
+	SnapshotID *int64 `json:"snapshot_id"`
 }
 
-func groundTruth(ctx context.Context, simURL string) (map[string]int64, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, simURL+"/_sim/truth", nil)
-	resp, err := http.DefaultClient.Do(req)
+func (d *demo) tables(ctx context.Context) (map[string]tableFigures, error) {
+	out, err := d.output(ctx, nil, "destination-iceberg", "tables", "--config", d.destConfig, "--namespace", d.namespace, "--json")
 	if err != nil {
-		return nil, fmt.Errorf("asking the simulator for its ground truth: %w", err)
+		return nil, err
 	}
-	defer resp.Body.Close()
+	var list []tableFigures
+	if err := json.Unmarshal(out, &list); err != nil {
+		return nil, fmt.Errorf("destination-iceberg tables --json: %w", err)
+	}
+	byName := map[string]tableFigures{}
+	for _, t := range list {
+		byName[t.Name] = t
+	}
+	return byName, nil
+}
+
+// groundTruth asks the simulator how many rows each stream has.
+func (d *demo) groundTruth(ctx context.Context) (map[string]int64, error) {
+	b, err := d.simRequest(ctx, http.MethodGet, "/_sim/truth", nil)
+	if err != nil {
+		return nil, err
+	}
 	var truth map[string]int64
-	if err := json.NewDecoder(resp.Body).Decode(&truth); err != nil {
+	if err := json.Unmarshal(b, &truth); err != nil {
 		return nil, fmt.Errorf("decoding the simulator's ground truth: %w", err)
 	}
 	return truth, nil
 }
 
-// report prints one row per table and returns how many differ from the ground truth.
-func report(ctx context.Context, p paths, namespace string, cc *airbyte.ConfiguredCatalog, res *syncResult, truth map[string]int64) (int, error) {
-	raw, _ := os.ReadFile(p.dest)
-	settings, err := catalogs.ParseSettings(raw)
-	if err != nil {
-		return 0, err
+// simRequest calls one of the simulator's admin routes (/_sim/...) with an optional JSON body
+// and returns the answer's body; a status other than 2xx is an error.
+func (d *demo) simRequest(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var in io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		in = bytes.NewReader(b)
 	}
-	cat, err := catalogs.Open(ctx, settings)
+	req, err := http.NewRequestWithContext(ctx, method, d.sim+path, in)
 	if err != nil {
-		return 0, fmt.Errorf("opening the catalog: %w", err)
+		return nil, err
 	}
-	defer catalogs.Close(cat)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tmode\trecords read\trows in table\tground truth\tdata files\tsnapshot id\t")
-	mismatches := 0
-	for _, s := range cc.Streams {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode/100 != 2 {
+		err = fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s %s: %w", method, path, err)
+	}
+	return b, nil
+}
+
+// verify prints one row per table and fails if any differs from the ground truth.
+func (d *demo) verify(ctx context.Context) error {
+	figs, err := d.tables(ctx)
+	if err != nil {
+		return err
+	}
+	truth, err := d.groundTruth(ctx)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"table", "mode", "records read", "rows in table", "ground truth", "data files", "snapshots", ""}}
+	var mismatched []string
+	var total int64
+	for _, s := range d.configured.Streams {
 		name := s.Stream.Name
-		rows, files, snap := int64(0), "-", "-"
-		tbl, err := cat.LoadTable(ctx, catalog.ToIdentifier(namespace, name))
-		if err != nil {
-			return 0, fmt.Errorf("loading table %s.%s: %w", namespace, name, err)
+		f, ok := figs[name]
+		mark := "ok"
+		if !ok || f.Rows != truth[name] {
+			mark = "MISMATCH"
+			mismatched = append(mismatched, name)
 		}
-		if rows, err = countRows(ctx, tbl); err != nil {
-			return 0, fmt.Errorf("scanning %s.%s: %w", namespace, name, err)
-		}
-		if cur := tbl.CurrentSnapshot(); cur != nil {
-			snap = strconv.FormatInt(cur.SnapshotID, 10)
-			if cur.Summary != nil {
-				files = cur.Summary.Properties["total-data-files"]
-			}
-		}
-		mark := ""
-		if rows != truth[name] {
-			mark = "  <- MISMATCH"
-			mismatches++
-		}
-		fmt.Fprintf(tw, "%s\t%s/%s\t%d\t%d\t%d\t%s\t%s\t%s\n", name, s.SyncMode, s.DestinationSyncMode, res.records[name], rows, truth[name], files, snap, mark)
+		total += d.result.read[name]
+		rows = append(rows, []string{d.namespace + "." + name, string(s.SyncMode) + "/" + string(s.DestinationSyncMode),
+			strconv.FormatInt(d.result.read[name], 10), strconv.FormatInt(f.Rows, 10), strconv.FormatInt(truth[name], 10),
+			strconv.FormatInt(f.DataFiles, 10), strconv.Itoa(f.Snapshots), mark})
 	}
-	return mismatches, tw.Flush()
-}
-
-func countRows(ctx context.Context, tbl *table.Table) (int64, error) {
-	if tbl.CurrentSnapshot() == nil {
-		return 0, nil
+	fmt.Printf("\n%s", airbyte.TextTable(rows, ""))
+	took := d.result.took
+	fmt.Printf("\nsync %d: %d records in %s (%.0f records/s); state in %s\n", d.sync, total, took.Round(time.Millisecond),
+		float64(total)/took.Seconds(), d.state)
+	for _, s := range d.configured.Streams {
+		if s.SyncMode == airbyte.Incremental && d.incremental() {
+			fmt.Printf("incremental: %s re-read %d of %d rows (the lookback window); the full-refresh streams were read whole\n",
+				s.Stream.Name, d.result.read[s.Stream.Name], truth[s.Stream.Name])
+		}
 	}
-	_, recs, err := tbl.Scan(table.WithSelectedFields("_airbyte_raw_id")).ToArrowRecords(ctx)
+	sql, err := d.output(ctx, nil, "destination-iceberg", "snowflake", "--config", d.destConfig)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var n int64
-	for rec, err := range recs {
-		if err != nil {
-			return 0, err
-		}
-		n += rec.NumRows()
-		rec.Release()
+	if err := os.WriteFile(d.path("snowflake.sql"), sql, 0o644); err != nil {
+		return err
 	}
-	return n, nil
+	fmt.Printf("Snowflake statements for these tables: %s (`%s snowflake --config %s` prints them at any time)\n",
+		d.path("snowflake.sql"), d.binary("destination-iceberg"), d.destConfig)
+	if len(mismatched) > 0 {
+		return fmt.Errorf("%d table(s) differ from the simulator's ground truth: %s", len(mismatched), strings.Join(mismatched, ", "))
+	}
+	if !d.incremental() {
+		fmt.Println("run `make demo` again for an incremental sync")
+	}
+	return nil
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// readOnly runs the source alone against the simulator and copies its protocol messages to
+// stdout: the quickest look at what the source emits (`make -s read`).
+func readOnly(ctx context.Context, o options) error {
+	o.dir = filepath.Join(o.dir, "source-only")
+	d, err := prepare(o)
+	if err != nil {
+		return err
+	}
+	d.sync = 1
+	stop, err := d.startSimulator(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := d.configure(ctx); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, d.binary("source-clockify"), "read", "--config", d.sourceConfig, "--catalog", d.catalog, "--quiet")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("source-clockify read: %w", err)
+	}
+	return nil
 }
 
 func writeJSON(path string, v any) error {
@@ -524,15 +442,6 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o600)
-}
-
-func readInt(path string) int64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	return n
 }
 
 func fileExists(path string) bool {

@@ -56,6 +56,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -103,11 +104,19 @@ func (d *Destination) open(ctx context.Context, raw json.RawMessage) (*Config, c
 	if err != nil {
 		return nil, nil, err
 	}
+	cat, err := d.openConfig(ctx, cfg)
+	return cfg, cat, err
+}
+
+func (d *Destination) openConfig(ctx context.Context, cfg *Config) (catalog.Catalog, error) {
+	if err := checkWritable(cfg.Settings); err != nil {
+		return nil, err
+	}
 	cat, err := d.OpenCatalog(ctx, cfg)
 	if err != nil {
-		return nil, nil, airbyte.ConfigErrorf("opening the catalog (%s): %v", cfg.Settings.Describe(), err)
+		return nil, airbyte.ConfigErrorf("opening the catalog (%s): %v", cfg.Settings.Describe(), err)
 	}
-	return cfg, cat, nil
+	return cat, nil
 }
 
 // Write stores the records of in and echoes states once their records are committed.
@@ -144,11 +153,23 @@ const softMemoryLimit = 320 << 20
 // is named long before this.
 var CheckTimeout = 4 * time.Minute
 
-// Check creates a probe table, writes a row, reads it back and drops the table.
+// Check creates a probe table, writes a row, reads it back and drops the table, leaving the
+// catalog and the warehouse as they were. A local warehouse that does not exist yet is not
+// created: check then proves that the first write can create it. A SQLite catalog that does not
+// exist yet is not created either: the probe uses a temporary one.
 func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airbyte.ConnectionStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
-	cfg, cat, err := d.open(ctx, config)
+	cfg, err := parseConfig(config)
+	if err != nil {
+		return airbyte.Failed(err.Error()), nil
+	}
+	st, note, cleanup, err := prepareCheck(cfg)
+	defer cleanup()
+	if st != nil || err != nil {
+		return st, err
+	}
+	cat, err := d.openConfig(ctx, cfg)
 	if err != nil {
 		return airbyte.Failed(checkFailure(ctx, err)), nil
 	}
@@ -156,7 +177,7 @@ func (d *Destination) Check(ctx context.Context, config json.RawMessage) (*airby
 	if err := probe(ctx, cfg, cat); err != nil {
 		return airbyte.Failed(fmt.Sprintf("%s: %s", cfg.Settings.Describe(), checkFailure(ctx, err))), nil
 	}
-	return airbyte.Succeeded(""), nil
+	return airbyte.Succeeded(note), nil
 }
 
 // checkFailure is the text of a failed check, saying so when the check ran out of time.
@@ -177,6 +198,14 @@ func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
 		if err := cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
 			return fmt.Errorf("creating namespace %q: %w", cfg.Namespace, err)
 		}
+		// Leave no namespace behind (and, on a local warehouse, no empty folder).
+		defer func() {
+			if cat.DropNamespace(ctx, ns) == nil {
+				if dir, ok := localWarehouse(cfg.Settings); ok {
+					os.Remove(filepath.Join(dir, cfg.Namespace+".db"))
+				}
+			}
+		}()
 	}
 	ident := table.Identifier{cfg.Namespace, "_airbyte_check_" + uuid.NewString()[:8]}
 	sch := iceberg.NewSchema(0, iceberg.NestedField{ID: 1, Name: "probe", Type: iceberg.PrimitiveTypes.String, Required: true})
@@ -185,6 +214,11 @@ func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
 		return fmt.Errorf("creating probe table %s.%s: %w", ident[0], ident[1], err)
 	}
 	drop := func() error {
+		defer func() {
+			if dir, ok := catalogs.LocalPath(tbl.Location()); ok {
+				removeEmptyDirs(dir) // the purge removes the files, not their folders
+			}
+		}()
 		if p, ok := cat.(catalog.PurgeableTable); ok {
 			return p.PurgeTable(ctx, ident)
 		}

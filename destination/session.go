@@ -154,6 +154,10 @@ func (s *session) line(ctx context.Context, n int, line []byte) error {
 	}
 	s.lastLine = n
 	if err := jsonscan.Validate(line); err != nil {
+		var se *jsonscan.SyntaxError
+		if errors.As(err, &se) {
+			return airbyte.SystemErrorf("input line %d, column %d: not a JSON Airbyte message: %s", n, se.Offset+1, se.Msg)
+		}
 		return airbyte.SystemErrorf("input line %d is not a JSON Airbyte message: %v", n, err)
 	}
 	if handled, err := s.fastRecord(ctx, n, line); handled || err != nil {
@@ -450,6 +454,7 @@ func (s *session) finish(ctx context.Context) error {
 		s.out.Log(airbyte.LogInfo, "table %s: metadata %s, %s rows, %d rows written in this sync",
 			strings.Join(st.ident, "."), st.tbl.MetadataLocation(), rows, st.committed)
 	}
+	s.out.SetFigures(tableFigures(s.streams))
 	snowflake.LogAfterSync(s.out, s.cfg.Settings, touched, snowflake.Options{})
 	return nil
 }

@@ -88,7 +88,8 @@ if [ -n "${INTEROP_PREBUILT_BIN:-}" ]; then
   export INTEROP_BIN="$INTEROP_PREBUILT_BIN"
 else
   log "building source-clockify, destination-iceberg, clockify-sim into $work/bin"
-  if ! (cd "$root" && go build -o "$work/bin/" ./cmd/...) >"$work/build.log" 2>&1; then
+  # Through the Makefile, so the build flags (and the Go build cache) are those of `make build`.
+  if ! make -s -C "$root" build BIN="$work/bin" >"$work/build.log" 2>&1; then
     cat "$work/build.log"
     log "go build failed"
     echo "0 passed, 1 failed"

@@ -221,6 +221,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, cat *airbyte.
 		return err
 	}
 	e.c = c
+	out.SetFigures(requestFigures(c, time.Now()))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.cancel = cancel

@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import adversarial, analyze, faults, incremental, peers, procs, report
+from . import adversarial, analyze, coldbuild, faults, incremental, peers, procs, report
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -100,6 +100,9 @@ class Bench:
         return res
 
     # --- sections -------------------------------------------------------------------------------
+
+    def cold_build(self) -> None:
+        self.results["sections"]["cold_build"] = coldbuild.measure(self)
 
     def scaling_source(self) -> None:
         """Our source on time entries with limits off, at each size; the outputs feed the destinations."""
@@ -382,7 +385,7 @@ def machine(bench: Bench) -> dict:
 
 
 SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "faults", "adversarial_source",
-            "incremental"]
+            "incremental", "cold_build"]
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from . import faults  # noqa: E402
 from . import adversarial  # noqa: E402
+from . import coldbuild  # noqa: E402
 from . import incremental  # noqa: E402
 
 LABEL = {
@@ -567,7 +568,7 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.faults, r.incremental, r.goals):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, r.faults, r.incremental, r.goals, lambda: coldbuild.report(r)):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none

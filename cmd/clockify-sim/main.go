@@ -1,7 +1,7 @@
 // Command clockify-sim serves the Clockify API simulator on a loopback address. The first line on
 // stdout is the base URL (e.g. http://127.0.0.1:43123); requests go to {base}/api/v1/... and the
 // unauthenticated admin routes to {base}/_sim/... (truth, stats, reset-stats, minimum-requests,
-// time-entries, info). It stops on SIGINT/SIGTERM.
+// time-entries, info). It stops on SIGINT/SIGTERM. `clockify-sim --help` lists the flags.
 package main
 
 import (
@@ -52,11 +52,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	retryAfter := fs.Bool("retry-after", false, "send Retry-After: 1 on 429")
 	empty429 := fs.Bool("empty-429-body", false, "send 429 with an empty body")
 	accountTZ := fs.Bool("account-time-zone", false, "read time-entry start/end in the owner's time zone (server quirk)")
+	sourceConfig := fs.String("source-config", "", "also write a source-clockify config for this simulator (its api_url and api_key) to this file")
+	background := fs.Bool("background", false, "serve from a background process and exit once it listens (with --pid-file to stop it later)")
+	pidFile := fs.String("pid-file", "", "with --background: write the background process's id to this file")
+	if len(args) > 0 && args[0] == "help" {
+		args = []string{"--help"}
+	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(fs, stdout)
+			return 0
+		}
+		fmt.Fprintf(stderr, "Run `clockify-sim --help` for usage.\n")
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "clockify-sim: unexpected arguments %q\n", fs.Args())
+		fmt.Fprintf(stderr, "clockify-sim: unexpected arguments %q\nRun `clockify-sim --help` for usage.\n", fs.Args())
 		return 2
 	}
 
@@ -95,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "clockify-sim: %v\n", err)
 		return 2
 	}
+	if *background && os.Getenv(foregroundEnv) == "" {
+		return startBackground(ctx, args, *pidFile, stdout, stderr)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "clockify-sim: listening on %s: %v\n", *addr, err)
@@ -105,6 +120,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *urlFile != "" {
 		if err := writeAtomic(*urlFile, []byte(base+"\n")); err != nil {
 			fmt.Fprintf(stderr, "clockify-sim: writing --url-file %s: %v\n", *urlFile, err)
+			ln.Close()
+			return 1
+		}
+	}
+	if *sourceConfig != "" {
+		if err := writeAtomic(*sourceConfig, sourceConfigJSON(base, cfg.APIKey)); err != nil {
+			fmt.Fprintf(stderr, "clockify-sim: writing --source-config %s: %v\n", *sourceConfig, err)
 			ln.Close()
 			return 1
 		}

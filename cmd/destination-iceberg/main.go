@@ -1,11 +1,11 @@
-// Command destination-iceberg is the Airbyte destination writing Iceberg tables for Snowflake.
-//
-//	destination-iceberg spec | check --config C | write --config C --catalog K < records
-//	destination-iceberg snowflake --config C [options]   prints the Snowflake statements
+// Command destination-iceberg is the Airbyte destination writing Iceberg tables for Snowflake:
+// spec, check and write, plus helper commands (snowflake, tables). `destination-iceberg help` lists
+// them.
 package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,6 +26,27 @@ const stopGrace = 5 * time.Second
 // double between collections (measured 770 MiB peak RSS without, 480 MiB with).
 const defaultMemoryLimit = 384 << 20
 
+const docs = "README.md, sections \"Running by hand\" and \"Destination configuration\" (https://github.com/clockberg/clockberg#running-by-hand)"
+
+// program lists the commands: the protocol's (spec, check, write) come from the Destination, the
+// helper commands from this table; `help` derives from both. A new helper command is one row.
+var program = &airbyte.Program{
+	Name:        "destination-iceberg",
+	Summary:     "the Airbyte destination writing Apache Iceberg tables that Snowflake can read.",
+	Docs:        docs,
+	Destination: destination.New(),
+	Commands: []airbyte.Command{
+		{Name: "snowflake", Summary: "print the Snowflake statements that make every table queryable", Run: withoutStdin(snowflake.Main)},
+		{Name: "tables", Summary: "print every table's rows, data files and snapshots (--json for scripts)", Run: withoutStdin(tables)},
+	},
+}
+
+func withoutStdin(run func(context.Context, []string, io.Writer, io.Writer) int) func(context.Context, []string, io.Reader, io.Writer, io.Writer) int {
+	return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+		return run(ctx, args, stdout, stderr)
+	}
+}
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
@@ -36,12 +57,7 @@ func main() {
 		time.Sleep(stopGrace)
 		os.Exit(143)
 	}()
-	var code int
-	if len(os.Args) > 1 && os.Args[1] == "snowflake" {
-		code = snowflake.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
-	} else {
-		code = airbyte.RunDestination(ctx, destination.New(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	}
+	code := program.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -1,7 +1,5 @@
-// Command source-clockify is the Airbyte source for Clockify: spec, check, discover and read.
-//
-//	source-clockify spec | check --config C | discover --config C | read --config C --catalog K [--state S]
-//	source-clockify configure-catalog [--streams a,b] < discover-output   prints a configured catalog
+// Command source-clockify is the Airbyte source for Clockify: spec, check, discover and read, and
+// configure-catalog to run it without the Airbyte platform. `source-clockify help` lists them.
 package main
 
 import (
@@ -19,15 +17,28 @@ import (
 // worker) instead of letting the GC double it; GOMEMLIMIT overrides it.
 const softMemoryLimit = 64 << 20
 
+const (
+	name = "source-clockify"
+	docs = "README.md, sections \"Running by hand\" and \"Source configuration\" (https://github.com/clockberg/clockberg#running-by-hand)"
+)
+
+// program lists the commands; `help` derives from it.
+var program = &airbyte.Program{
+	Name:    name,
+	Summary: "the Airbyte source for Clockify. It reads every stream of every workspace the API key can see.",
+	Docs:    docs,
+	Source:  source.New(),
+	Commands: []airbyte.Command{
+		airbyte.ConfigureCatalogCommand(name, docs),
+	},
+}
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(softMemoryLimit)
 	}
-	if len(os.Args) > 1 && os.Args[1] == "configure-catalog" {
-		os.Exit(airbyte.ConfigureCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := airbyte.RunSource(ctx, source.New(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := program.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

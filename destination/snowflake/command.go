@@ -111,6 +111,8 @@ options:
   --storage-base url        the external volume's STORAGE_BASE_URL (default: the warehouse)
   --database db             qualify schema names with this database
   --preserve-case           keep exact (case-sensitive) schema and table names
+
+Read more: README.md, section "Snowflake" (https://github.com/clockberg/clockberg#snowflake)
 `
 
 // Main runs the `snowflake` command. args are the arguments after the command name (a leading
