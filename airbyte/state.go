@@ -194,17 +194,22 @@ func EchoState(line []byte, recordCount, rejected int64) ([]byte, error) {
 // the last one needs no newline. The slice passed to fn is only valid during the call.
 func ReadLines(r io.Reader, fn func(lineNo int, line []byte) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
+	// A line longer than the buffer is kept as its chunks and joined once at its exact length:
+	// appending to one slice would allocate about five times the line on the way.
+	var parts [][]byte
 	var long []byte
 	n := 0
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			long = append(long, chunk...)
+			parts = append(parts, bytes.Clone(chunk))
 			continue
 		}
 		line := chunk
-		if long != nil {
-			long = append(long, chunk...)
+		if parts != nil {
+			parts = append(parts, chunk)
+			long = bytes.Join(parts, nil)
+			parts = nil
 			line = long
 		}
 		if len(line) > 0 {

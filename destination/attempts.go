@@ -86,7 +86,7 @@ func (st *stream) findInherited(ctx context.Context) error {
 	if len(st.recordID) == 0 {
 		how = "without a primary key they are kept unless the input starts over"
 	}
-	st.s.out.Log(airbyte.LogInfo, "stream %s: generation %d continues: %d rows of earlier attempts in %s; %s",
+	st.run.out.Log(airbyte.LogInfo, "stream %s: generation %d continues: %d rows of earlier attempts in %s; %s",
 		st.desc, st.gen, rows, where, how)
 	return nil
 }
@@ -121,7 +121,7 @@ func (st *stream) sawState(streamState []byte, n int64) {
 		return
 	}
 	inh.restart = true
-	st.s.out.Log(airbyte.LogInfo, "stream %s: the input starts over (its first state equals the first one of generation %d), "+
+	st.run.out.Log(airbyte.LogInfo, "stream %s: the input starts over (its first state equals the first one of generation %d), "+
 		"so the rows of earlier attempts are replaced at the next commit", st.desc, st.gen)
 }
 
@@ -201,7 +201,7 @@ func (st *stream) stageOverInherited(ctx context.Context, b *batch, txn *table.T
 		if int64(len(ids)) == task.File.Count() {
 			continue
 		}
-		kept, err := st.rewriteWithout(ctx, txn, base, task, ids)
+		kept, err := st.rewriteWithout(ctx, txn, task, ids)
 		if err != nil {
 			return fmt.Errorf("rewriting %s without replaced rows: %w", task.File.FilePath(), err)
 		}
@@ -247,19 +247,18 @@ func (st *stream) replacedIDs(ctx context.Context, scan *table.Scan, task table.
 }
 
 // rewriteWithout writes the rows of one file except those with the given raw ids to new files.
-func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, base *table.Snapshot, task table.FileScanTask, ids []string) ([]iceberg.DataFile, error) {
+func (st *stream) rewriteWithout(ctx context.Context, txn *table.Transaction, task table.FileScanTask, ids []string) ([]iceberg.DataFile, error) {
 	staged, err := txn.StagedTable()
 	if err != nil {
 		return nil, err
 	}
-	scan := st.tbl.Scan(table.WithSnapshotID(base.SnapshotID),
-		table.WithRowFilter(iceberg.NotIn(iceberg.Reference(colRawID), ids...)))
+	scan := staged.Table.Scan(table.WithRowFilter(iceberg.NotIn(iceberg.Reference(colRawID), ids...)))
 	sc, recs, err := scan.ReadTasks(ctx, []table.FileScanTask{task})
 	if err != nil {
 		return nil, err
 	}
 	var out []iceberg.DataFile
-	for df, err := range table.WriteRecords(ctx, staged.Table, sc, recs, table.WithTargetFileSize(st.s.cfg.TargetFileSizeBytes)) {
+	for df, err := range table.WriteRecords(ctx, staged.Table, sc, recs, table.WithTargetFileSize(st.run.cfg.TargetFileSizeBytes)) {
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package destination
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 	"time"
@@ -28,6 +29,44 @@ type Config struct {
 	FlushBytes           int64  `json:"flush_bytes,omitempty"`
 	FlushIntervalSeconds int64  `json:"flush_interval_seconds,omitempty"`
 	TargetFileSizeBytes  int64  `json:"target_file_size_bytes,omitempty"`
+	// Dedup is how append_dedup and overwrite_dedup remove superseded rows: DedupMergeOnRead
+	// (position delete files, the default) or DedupCopyOnWrite (rewrite the files holding them).
+	Dedup string `json:"dedup,omitempty"`
+	// Streams holds per-stream settings, keyed by stream name or namespace.name.
+	Streams map[string]StreamConfig `json:"streams,omitempty"`
+}
+
+// StreamConfig is the part of the config that applies to one stream.
+type StreamConfig struct {
+	// Partitioning is the table's partition spec as transforms of (possibly nested) fields, e.g.
+	// ["month(timeInterval.start)"] or ["bucket(16, id)"]; an empty list means unpartitioned. When
+	// absent, a stream whose cursor is a date or timestamp is partitioned by month of its cursor
+	// and every other stream is unpartitioned.
+	Partitioning *[]string `json:"partitioning,omitempty"`
+	// Dedup overrides the config's dedup for this stream.
+	Dedup string `json:"dedup,omitempty"`
+}
+
+// Values of Config.Dedup.
+const (
+	DedupMergeOnRead = "merge_on_read"
+	DedupCopyOnWrite = "copy_on_write"
+)
+
+// stream returns the settings of the stream d (an entry for namespace.name wins over one for name).
+func (c *Config) stream(d airbyte.StreamDescriptor) StreamConfig {
+	if sc, ok := c.Streams[d.String()]; ok && d.Namespace != "" {
+		return sc
+	}
+	return c.Streams[d.Name]
+}
+
+// dedupMode is the table property write.delete.mode of a stream's table.
+func (c *Config) dedupMode(d airbyte.StreamDescriptor) string {
+	if cmp.Or(c.stream(d).Dedup, c.Dedup) == DedupCopyOnWrite {
+		return "copy-on-write"
+	}
+	return "merge-on-read"
 }
 
 // parseConfig reads the config and fills the defaults.
@@ -51,10 +90,30 @@ func parseConfig(raw json.RawMessage) (*Config, error) {
 	if c.FlushIntervalSeconds <= 0 {
 		c.FlushIntervalSeconds = int64(DefaultFlushInterval / time.Second)
 	}
+	for _, d := range append([]string{c.Dedup}, dedupSettings(c.Streams)...) {
+		if d != "" && d != DedupMergeOnRead && d != DedupCopyOnWrite {
+			return nil, airbyte.ConfigErrorf("dedup is %q; use %q or %q", d, DedupMergeOnRead, DedupCopyOnWrite)
+		}
+	}
+	for name, sc := range c.Streams {
+		if sc.Partitioning != nil {
+			if _, err := parsePartitioning(*sc.Partitioning); err != nil {
+				return nil, airbyte.ConfigErrorf("streams.%s.partitioning: %v", name, err)
+			}
+		}
+	}
 	if c.TargetFileSizeBytes <= 0 {
 		c.TargetFileSizeBytes = DefaultTargetFileSizeBytes
 	}
 	return &c, nil
+}
+
+func dedupSettings(streams map[string]StreamConfig) []string {
+	var out []string
+	for _, sc := range streams {
+		out = append(out, sc.Dedup)
+	}
+	return out
 }
 
 func (c *Config) flushInterval() time.Duration {
@@ -88,6 +147,22 @@ func specJSON() json.RawMessage {
 		"type": "integer", "title": "Target data file size (bytes)", "order": n + 4, "minimum": 1 << 20,
 		"default":     DefaultTargetFileSizeBytes,
 		"description": "Parquet data files roll over at about this size.",
+	}
+	props["dedup"] = map[string]any{
+		"type": "string", "title": "How deduplication removes superseded rows", "order": n + 5,
+		"enum": []string{DedupMergeOnRead, DedupCopyOnWrite}, "default": DedupMergeOnRead,
+		"description": "merge_on_read writes position delete files (small writes; readers apply them; compaction folds them); copy_on_write rewrites the data files that hold superseded rows (readers never see delete files; each sync rewrites the files it touches).",
+	}
+	props["streams"] = map[string]any{
+		"type": "object", "title": "Per-stream settings", "order": n + 6,
+		"description": `Keyed by stream name (or namespace.name): {"partitioning": ["month(timeInterval.start)"], "dedup": "copy_on_write"}. Partition transforms: identity(f) or f, year, month, day, hour, bucket(N, f), truncate(W, f); [] for none. Without an entry a stream whose cursor is a date or timestamp is partitioned by month of its cursor, the others are not partitioned.`,
+		"additionalProperties": map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"partitioning": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+				"dedup":        map[string]any{"type": "string", "enum": []string{DedupMergeOnRead, DedupCopyOnWrite}},
+			},
+		},
 	}
 	spec := map[string]any{
 		"$schema":              "http://json-schema.org/draft-07/schema#",

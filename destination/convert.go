@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clockberg/clockberg/airbyte"
+	"github.com/clockberg/clockberg/jsonscan"
 )
 
 type colKind uint8
@@ -37,7 +38,9 @@ const (
 	kDate
 	kTimestampTZ
 	kTimestamp
-	kUnsupported // a column of a type we never write (e.g. a struct added by someone else): null
+	kUnsupported // a column of a type we never write (e.g. a map added by someone else): null
+	kStruct
+	kList
 )
 
 // value is a converted cell kept for primary key and cursor comparisons.
@@ -54,8 +57,9 @@ type column struct {
 	prop     string // the record property it is read from (see names.go)
 	kind     colKind
 	required bool
-	field    int  // index in the Arrow schema
-	track    bool // primary key or cursor: keep the converted value
+	field    int   // index in the Arrow schema
+	track    bool  // primary key or cursor: keep the converted value
+	node     *node // struct and list columns: how their values are converted
 }
 
 // rowBuilder turns record data into Arrow rows for one table schema.
@@ -70,9 +74,13 @@ type rowBuilder struct {
 	syncID  *int64
 	gen     int64
 	rows    int
-	bytes   int64
+	bytes   int64 // record bytes since the builder was made (flush_bytes)
+	pending int64 // record bytes in the rows not yet handed out as a batch
 	metaBuf []byte
 	rawID   string
+	rawUUID uuid.UUID
+	nested  value            // the current record's value of a cursor inside a struct column
+	changes []airbyte.Change // the current record's changes
 	// random feeds the raw ids: a buffered crypto/rand reader of its own, so a row costs no
 	// system call and no process-wide setting (uuid.EnableRandPool) is needed.
 	random *bufio.Reader
@@ -101,6 +109,10 @@ func kindOf(t iceberg.Type, doc string) colKind {
 		return kTimestampTZ
 	case iceberg.TimestampType:
 		return kTimestamp
+	case *iceberg.StructType:
+		return kStruct
+	case *iceberg.ListType:
+		return kList
 	}
 	return kUnsupported
 }
@@ -130,6 +142,9 @@ func newRowBuilder(sch *iceberg.Schema, asc *arrow.Schema, tracked []string, syn
 			c.prop = orig
 		}
 		c.track = slices.Contains(tracked, c.prop)
+		if c.kind == kStruct || c.kind == kList {
+			c.node = newNode(f.Type, c.prop)
+		}
 		if c.required && c.kind == kUnsupported {
 			return nil, fmt.Errorf("column %q is required and of type %s, which this destination cannot write", f.Name, f.Type)
 		}
@@ -181,25 +196,73 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			return fmt.Errorf("primary key field %q: value %s does not fit type %s", c.prop, truncate(b.raw[i]), kindName(c.kind))
 		}
 	}
-	id, err := uuid.NewRandomFromReader(b.random)
-	if err != nil {
-		return fmt.Errorf("generating a raw id: %w", err)
-	}
-	var changes []airbyte.Change
+	b.changes = b.changes[:0]
 	for i := range b.cols {
 		c := &b.cols[i]
 		if ch := b.appendValue(c, b.raw[i], &b.cur[i]); ch != unchanged {
-			changes = append(changes, ch.record(c.prop))
+			b.changes = append(b.changes, ch.record(c.prop))
 		}
 	}
-	b.rawID = id.String()
+	if err := b.newRawID(); err != nil {
+		return err
+	}
 	b.rb.Field(b.meta[0]).(*array.StringBuilder).Append(b.rawID)
 	b.rb.Field(b.meta[1]).(*array.TimestampBuilder).Append(arrow.Timestamp(emittedAt * 1000))
 	b.rb.Field(b.meta[2]).(*array.Int64Builder).Append(b.gen)
-	b.metaBuf = appendMeta(b.metaBuf[:0], b.syncID, srcMeta, changes)
+	b.metaBuf = appendMeta(b.metaBuf[:0], b.syncID, srcMeta, b.changes)
 	b.rb.Field(b.meta[3]).(*array.StringBuilder).BinaryBuilder.Append(b.metaBuf)
 	b.rows++
 	b.bytes += int64(len(data)) + 64
+	b.pending += int64(len(data)) + 64
+	return nil
+}
+
+// keysOf converts only the tracked values of a record (key and cursor) and appends nothing: a
+// CDC delete removes its key's row and adds none. curLeaf is the cursor's field when the cursor
+// lies inside a struct column (at inner below column cursor).
+func (b *rowBuilder) keysOf(data []byte, curLeaf *node, cursor string, inner []string) error {
+	clear(b.raw)
+	if err := eachField(data, func(k, v []byte) {
+		i, ok := b.byName[string(k)]
+		if !ok && bytes.IndexByte(k, '\\') >= 0 {
+			i, ok = b.byName[unescapeKey(k)]
+		}
+		if ok {
+			b.raw[i] = v
+		}
+	}); err != nil {
+		return err
+	}
+	for i := range b.cols {
+		c := &b.cols[i]
+		if !c.track || c.node != nil {
+			continue
+		}
+		v, _, conv := parse(c, b.raw[i], true)
+		if conv.nulls() {
+			v = value{null: true}
+		}
+		b.cur[i] = v
+	}
+	b.nested = value{null: true}
+	if curLeaf != nil {
+		if raw, ok := jsonscan.Path(data, append([]string{cursor}, inner...)...); ok {
+			if v, _, conv := parse(&column{kind: curLeaf.kind}, raw, true); !conv.nulls() {
+				b.nested = v
+			}
+		}
+	}
+	return b.newRawID()
+}
+
+// newRawID makes the current record's _airbyte_raw_id: a UUID of version 7 (time-ordered, so a
+// batch's raw ids span a narrow range that prunes files).
+func (b *rowBuilder) newRawID() error {
+	id, err := uuid.NewV7FromReader(b.random)
+	if err != nil {
+		return fmt.Errorf("generating a raw id: %w", err)
+	}
+	b.rawUUID, b.rawID = id, id.String()
 	return nil
 }
 
@@ -213,7 +276,7 @@ func truncate(v []byte) string {
 }
 
 func kindName(k colKind) string {
-	return [...]string{"string", "json", "boolean", "int", "long", "float", "double", "date", "timestamptz", "timestamp", "unsupported"}[k]
+	return [...]string{"string", "json", "boolean", "int", "long", "float", "double", "date", "timestamptz", "timestamp", "unsupported", "struct", "list"}[k]
 }
 
 func appendMeta(buf []byte, syncID *int64, src *airbyte.RecordMeta, own []airbyte.Change) []byte {
@@ -381,6 +444,9 @@ func countReplacementChars(body []byte) int {
 // appendValue converts raw into column c and appends it, or appends null, and says how.
 func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) conversion {
 	fb := b.rb.Field(c.field)
+	if c.node != nil {
+		return b.appendNode(fb, c.node, raw)
+	}
 	v, body, conv := parse(c, raw, c.track)
 	if conv.nulls() || v.null {
 		fb.AppendNull()
@@ -389,7 +455,16 @@ func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) conversion {
 		}
 		return conv
 	}
-	switch c.kind {
+	appendLeaf(fb, c.kind, v, body)
+	if c.track {
+		*out = v
+	}
+	return conv
+}
+
+// appendLeaf appends a converted non-null value of kind k.
+func appendLeaf(fb array.Builder, k colKind, v value, body []byte) {
+	switch k {
 	case kJSON, kString:
 		fb.(*array.StringBuilder).BinaryBuilder.Append(body)
 	case kBool:
@@ -406,9 +481,125 @@ func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) conversion {
 		fb.(*array.Date32Builder).Append(arrow.Date32(v.i))
 	case kTimestampTZ, kTimestamp:
 		fb.(*array.TimestampBuilder).Append(arrow.Timestamp(v.i))
+	default:
+		fb.AppendNull()
 	}
-	if c.track {
-		*out = v
+}
+
+// node converts values into a struct or list column, recursively; its leaves convert like
+// top-level columns.
+type node struct {
+	kind     colKind
+	path     string         // the field's dotted original path, for _airbyte_meta changes
+	children []node         // struct: its fields, in the order of the Arrow struct
+	byProp   map[string]int // struct: original property name -> child
+	raw      [][]byte       // struct: the current object's member values (scratch)
+	elem     *node          // list: its element
+	track    bool           // the cursor (e.g. timeInterval.start): keep the converted value
+}
+
+func newNode(t iceberg.Type, path string) *node {
+	n := &node{kind: kindOf(t, ""), path: path}
+	switch x := t.(type) {
+	case *iceberg.StructType:
+		n.byProp = make(map[string]int, len(x.FieldList))
+		for i, f := range x.FieldList {
+			prop := f.Name
+			if orig, ok := docOriginal(f.Doc); ok {
+				prop = orig
+			}
+			child := newNode(f.Type, path+"."+prop)
+			child.kind = kindOf(f.Type, f.Doc)
+			n.children = append(n.children, *child)
+			n.byProp[prop] = i
+		}
+		n.raw = make([][]byte, len(x.FieldList))
+	case *iceberg.ListType:
+		n.elem = newNode(x.Element, path+"[]")
+	}
+	return n
+}
+
+// find returns the node at path (original names below n), or nil.
+func (n *node) find(path []string) *node {
+	for _, p := range path {
+		i, ok := n.byProp[p]
+		if !ok {
+			return nil
+		}
+		n = &n.children[i]
+	}
+	return n
+}
+
+// appendNode converts raw into the builder of n and appends it (null when it does not fit). The
+// changes of nested values go straight to the row's list; the return value is the change of raw
+// itself.
+func (b *rowBuilder) appendNode(fb array.Builder, n *node, raw []byte) conversion {
+	if isNull(raw) {
+		fb.AppendNull()
+		if n.track {
+			b.nested = value{null: true}
+		}
+		return unchanged
+	}
+	switch n.kind {
+	case kStruct:
+		if raw[0] != '{' {
+			fb.AppendNull()
+			return nulledWrongType
+		}
+		clear(n.raw)
+		if eachField(raw, func(k, v []byte) {
+			i, ok := n.byProp[string(k)]
+			if !ok && bytes.IndexByte(k, '\\') >= 0 {
+				i, ok = n.byProp[unescapeKey(k)]
+			}
+			if ok {
+				n.raw[i] = v
+			}
+		}) != nil {
+			fb.AppendNull()
+			return nulledWrongType
+		}
+		sb := fb.(*array.StructBuilder)
+		sb.Append(true)
+		for i := range n.children {
+			c := &n.children[i]
+			if ch := b.appendNode(sb.FieldBuilder(i), c, n.raw[i]); ch != unchanged {
+				b.changes = append(b.changes, ch.record(c.path))
+			}
+		}
+		return unchanged
+	case kList:
+		if raw[0] != '[' {
+			fb.AppendNull()
+			return nulledWrongType
+		}
+		lb := fb.(*array.ListBuilder)
+		lb.Append(true)
+		vb := lb.ValueBuilder()
+		if jsonscan.EachElement(raw, func(e []byte) error {
+			if ch := b.appendNode(vb, n.elem, e); ch != unchanged {
+				b.changes = append(b.changes, ch.record(n.elem.path))
+			}
+			return nil
+		}) != nil {
+			return nulledWrongType // raw was validated as a whole, so this cannot happen
+		}
+		return unchanged
+	}
+	v, body, conv := parse(&column{kind: n.kind}, raw, n.track)
+	if conv.nulls() || v.null {
+		fb.AppendNull()
+		if n.track {
+			b.nested = value{null: true}
+		}
+		return conv
+	}
+	appendLeaf(fb, n.kind, v, body)
+	if n.track {
+		b.nested = v
 	}
 	return conv
 }
@@ -590,7 +781,7 @@ func parseTime(raw []byte, wall bool) (time.Time, bool) {
 // batch returns the rows built so far as a record batch and resets the builder.
 func (b *rowBuilder) batch() arrow.RecordBatch {
 	rec := b.rb.NewRecordBatch()
-	b.rows = 0
+	b.rows, b.pending = 0, 0
 	return rec
 }
 

@@ -30,11 +30,18 @@
 // DESTINATION_FIELD_SIZE_LIMITATION), invalid UTF-8 replaced by U+FFFD in string and JSON columns
 // (TRUNCATED, DESTINATION_SERIALIZATION_ERROR).
 //
-// append_dedup keeps one row per primary key: each commit adds the batch's files and, in the same
-// transaction, deletes by copy-on-write every row of the batch's keys except the survivor (highest
-// cursor, ties and missing cursors going to the later arrival). The cursor is the source-defined
-// one if any, else the configured one; a nested cursor (timeInterval.start) is read from the JSON
-// text of its top-level column.
+// Layout. Objects with declared properties become structs, arrays of typed items lists
+// (recursively); untyped values, unions and objects without properties stay JSON text (schema.go,
+// convert.go). A stream whose cursor is a date or timestamp is partitioned by its month (for time
+// entries month(timeInterval.start)); the config's streams.<name>.partitioning sets any Iceberg
+// transform or none (partitioning.go). Tables of the JSON-text layout keep their columns.
+//
+// append_dedup and overwrite_dedup keep one row per primary key, the highest cursor winning (ties
+// and missing cursors going to the later arrival). A commit reads only the files whose bounds on
+// the first key column hold a key of the batch, and only their key, cursor and raw-id columns; it
+// then deletes the losing rows by position (merge-on-read, the default) or rewrites the files
+// holding them (copy-on-write), in the same catalog commit as the batch's files (dedup.go). A
+// record with _ab_cdc_deleted_at set removes its key's row and adds none.
 //
 // A failed commit is retried on the same base up to three times; a commit that reached the
 // catalog but whose answer was lost is recognised by the airbyte.commit-id in its snapshot summary.
@@ -50,6 +57,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -128,8 +136,17 @@ func (d *Destination) Write(ctx context.Context, config json.RawMessage, cc *air
 	if err != nil {
 		return err
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Go lets the heap grow to twice what is live before it collects; a long line or a full
+		// key index would then double the peak. A soft limit makes the collector work harder near
+		// it instead (it is no hard cap: a sync that needs more gets more).
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(softMemoryLimit))
+	}
 	return s.run(ctx, in)
 }
+
+// softMemoryLimit is the Go heap size the collector aims to stay under during a write.
+const softMemoryLimit = 320 << 20
 
 // CheckTimeout bounds a whole check, well inside the 9 minutes the platform allows. Each catalog
 // request is bounded on its own too (catalogs.ConnectTimeout and AnswerTimeout), so a silent host
@@ -192,7 +209,7 @@ func probe(ctx context.Context, cfg *Config, cat catalog.Catalog) error {
 	}
 	ident := table.Identifier{cfg.Namespace, "_airbyte_check_" + uuid.NewString()[:8]}
 	sch := iceberg.NewSchema(0, iceberg.NestedField{ID: 1, Name: "probe", Type: iceberg.PrimitiveTypes.String, Required: true})
-	tbl, err := cat.CreateTable(ctx, ident, sch, catalog.WithProperties(tableProps(cfg.TargetFileSizeBytes)))
+	tbl, err := cat.CreateTable(ctx, ident, sch, catalog.WithProperties(tableProps(cfg.TargetFileSizeBytes, cfg.dedupMode(airbyte.StreamDescriptor{}))))
 	if err != nil {
 		return fmt.Errorf("creating probe table %s.%s: %w", ident[0], ident[1], err)
 	}

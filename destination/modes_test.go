@@ -85,8 +85,15 @@ func TestLegacyOverwriteAndEmptyRefresh(t *testing.T) {
 }
 
 func TestDedupLatestByCursorAcrossCommitsAndSyncs(t *testing.T) {
+	for _, mode := range []string{DedupMergeOnRead, DedupCopyOnWrite} {
+		t.Run(mode, func(t *testing.T) { testDedupLatestByCursor(t, mode) })
+	}
+}
+
+func testDedupLatestByCursor(t *testing.T, mode string) {
 	h := newHarness(t)
 	h.cfg["flush_records"] = 2
+	h.cfg["dedup"] = mode
 	cc := catalogFor("items", itemsSchema, "append_dedup", "id", "ts", 1, 0)
 	h.mustWrite(cc, lines(
 		item(1, "a1", 10), item(2, "b1", 10), item(1, "a2", 20), state("items", 1, 1), // dupes inside one batch
@@ -108,7 +115,11 @@ func TestDedupLatestByCursorAcrossCommitsAndSyncs(t *testing.T) {
 	if !f.Required || !slices.Contains(tbl.Schema().IdentifierFieldIDs, f.ID) {
 		t.Errorf("id is not a required identifier field: %+v ids %v", f, tbl.Schema().IdentifierFieldIDs)
 	}
-	assertNoDeleteFiles(t, h, "items")
+	if mode == DedupCopyOnWrite {
+		assertNoDeleteFiles(t, h, "items")
+	} else if n := deleteFiles(t, h, "items"); n == 0 {
+		t.Errorf("merge-on-read dedup left no position delete files")
+	}
 }
 
 func TestDedupWithoutCursorByArrivalAndCompositeKey(t *testing.T) {
@@ -155,6 +166,26 @@ func assertNoDeleteFiles(t *testing.T, h *harness, name string) {
 			t.Fatalf("data file %s has delete files", task.File.FilePath())
 		}
 	}
+}
+
+// deleteFiles counts the position delete files of the live data files of a table, and fails on
+// equality deletes (never written: Snowflake cannot read them).
+func deleteFiles(t *testing.T, h *harness, name string) int {
+	t.Helper()
+	tasks, err := h.table("clockify", name).Scan().PlanFiles(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, task := range tasks {
+		if len(task.EqualityDeleteFiles)+len(task.DeletionVectorFiles) > 0 {
+			t.Fatalf("data file %s has equality deletes or deletion vectors", task.File.FilePath())
+		}
+		for _, d := range task.DeleteFiles {
+			seen[d.FilePath()] = true
+		}
+	}
+	return len(seen)
 }
 
 // A run killed after replacing main but before removing the staging branch is retried with the

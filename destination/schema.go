@@ -67,6 +67,7 @@ type jsonSchema struct {
 	Format      string                     `json:"format"`
 	AirbyteType string                     `json:"airbyte_type"`
 	Properties  map[string]json.RawMessage `json:"properties"`
+	Items       json.RawMessage            `json:"items"`
 	OneOf       []json.RawMessage          `json:"oneOf"`
 	AnyOf       []json.RawMessage          `json:"anyOf"`
 }
@@ -137,17 +138,27 @@ func unescapeKey(k []byte) string {
 }
 
 func propertyType(raw json.RawMessage) (property, error) {
-	jsonText := property{Type: iceberg.PrimitiveTypes.String, JSON: true}
+	t, jsonText, err := fieldType(raw)
+	return property{Type: t, JSON: jsonText}, err
+}
+
+// fieldType maps one JSON schema to an Iceberg type, recursively: an object with declared
+// properties becomes a struct of them (in document order, names mapped as at the top level), an
+// array whose items map to a type a list of it; untyped values, unions, objects without
+// properties and arrays of untyped items are JSON text (jsonText true). Nested field IDs are
+// placeholders (0): a table schema numbers them (numberFields).
+func fieldType(raw json.RawMessage) (t iceberg.Type, jsonText bool, err error) {
+	text := iceberg.Type(iceberg.PrimitiveTypes.String)
 	if len(raw) == 0 || string(raw) == "true" || string(raw) == "{}" {
-		return jsonText, nil
+		return text, true, nil
 	}
 	var s jsonSchema
 	if err := json.Unmarshal(raw, &s); err != nil {
 		// A boolean false or other non-object schema: nothing can be typed.
-		return jsonText, nil
+		return text, true, nil
 	}
 	if len(s.OneOf) > 0 || len(s.AnyOf) > 0 {
-		return jsonText, nil
+		return text, true, nil
 	}
 	var types []string
 	if len(s.Type) > 0 {
@@ -155,35 +166,96 @@ func propertyType(raw json.RawMessage) (property, error) {
 		if json.Unmarshal(s.Type, &one) == nil {
 			types = []string{one}
 		} else if err := json.Unmarshal(s.Type, &types); err != nil {
-			return property{}, fmt.Errorf("type is neither a string nor a list of strings: %s", s.Type)
+			return nil, false, fmt.Errorf("type is neither a string nor a list of strings: %s", s.Type)
 		}
 	}
 	types = slices.DeleteFunc(types, func(t string) bool { return t == "null" })
 	if len(types) != 1 {
-		return jsonText, nil
+		return text, true, nil
 	}
 	switch types[0] {
 	case "string":
 		switch {
 		case s.Format == "date" || s.AirbyteType == "date":
-			return property{Type: iceberg.PrimitiveTypes.Date}, nil
+			return iceberg.PrimitiveTypes.Date, false, nil
 		case s.AirbyteType == "timestamp_without_timezone":
-			return property{Type: iceberg.PrimitiveTypes.Timestamp}, nil
+			return iceberg.PrimitiveTypes.Timestamp, false, nil
 		case s.Format == "date-time" || s.AirbyteType == "timestamp_with_timezone":
-			return property{Type: iceberg.PrimitiveTypes.TimestampTz}, nil
+			return iceberg.PrimitiveTypes.TimestampTz, false, nil
 		}
-		return property{Type: iceberg.PrimitiveTypes.String}, nil
+		return iceberg.PrimitiveTypes.String, false, nil
 	case "boolean":
-		return property{Type: iceberg.PrimitiveTypes.Bool}, nil
+		return iceberg.PrimitiveTypes.Bool, false, nil
 	case "integer":
-		return property{Type: iceberg.PrimitiveTypes.Int64}, nil
+		return iceberg.PrimitiveTypes.Int64, false, nil
 	case "number":
 		if s.AirbyteType == "integer" {
-			return property{Type: iceberg.PrimitiveTypes.Int64}, nil
+			return iceberg.PrimitiveTypes.Int64, false, nil
 		}
-		return property{Type: iceberg.PrimitiveTypes.Float64}, nil
+		return iceberg.PrimitiveTypes.Float64, false, nil
+	case "object":
+		st, err := structType(raw, s.Properties)
+		if err != nil || st == nil {
+			return text, true, err
+		}
+		return st, false, nil
+	case "array":
+		if len(s.Items) == 0 {
+			return text, true, nil
+		}
+		elem, elemJSON, err := fieldType(s.Items)
+		if err != nil {
+			return nil, false, fmt.Errorf("items: %w", err)
+		}
+		if elemJSON {
+			return text, true, nil
+		}
+		return &iceberg.ListType{Element: elem}, false, nil
 	}
-	return jsonText, nil
+	return text, true, nil
+}
+
+// structType is the struct of an object schema's properties; nil when it declares none.
+func structType(raw json.RawMessage, props map[string]json.RawMessage) (*iceberg.StructType, error) {
+	names, err := objectKeys(raw, "properties")
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	cols, err := assignNames(names, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	st := &iceberg.StructType{FieldList: make([]iceberg.NestedField, 0, len(names))}
+	for _, name := range names {
+		t, jsonText, err := fieldType(props[name])
+		if err != nil {
+			return nil, fmt.Errorf("property %q: %w", name, err)
+		}
+		st.FieldList = append(st.FieldList, iceberg.NestedField{Name: cols[name], Type: t, Doc: fieldDoc(jsonText, name, cols[name])})
+	}
+	return st, nil
+}
+
+// numberFields gives the nested fields of t the IDs next, next+1, … (depth first) and returns the
+// next free ID. Iceberg renumbers them when the table is created; they only need to be unique.
+func numberFields(t iceberg.Type, next int) (iceberg.Type, int) {
+	switch x := t.(type) {
+	case *iceberg.StructType:
+		out := &iceberg.StructType{FieldList: slices.Clone(x.FieldList)}
+		for i := range out.FieldList {
+			out.FieldList[i].ID = next
+			next++
+		}
+		for i := range out.FieldList {
+			out.FieldList[i].Type, next = numberFields(out.FieldList[i].Type, next)
+		}
+		return out, next
+	case *iceberg.ListType:
+		out := &iceberg.ListType{ElementID: next, ElementRequired: x.ElementRequired}
+		out.Element, next = numberFields(x.Element, next+1)
+		return out, next
+	}
+	return t, next
 }
 
 // metaFields are the four columns every table starts with. They are required: every row has them.
@@ -202,8 +274,10 @@ func metaFields() []iceberg.NestedField {
 func newTableSchema(props []property, pk []string) *iceberg.Schema {
 	fields := metaFields()
 	var ids []int
+	next := len(fields) + len(props) + 1 // nested fields are numbered after the top-level ones
 	for _, p := range props {
 		f := iceberg.NestedField{ID: len(fields) + 1, Name: p.Column, Type: p.Type, Doc: fieldDoc(p.JSON, p.Name, p.Column)}
+		f.Type, next = numberFields(p.Type, next)
 		if slices.Contains(pk, p.Name) && identifierType(p) {
 			f.Required = true
 			ids = append(ids, f.ID)
@@ -218,7 +292,7 @@ func identifierType(p property) bool {
 		return false
 	}
 	switch p.Type.(type) {
-	case iceberg.Float32Type, iceberg.Float64Type:
+	case iceberg.Float32Type, iceberg.Float64Type, *iceberg.StructType, *iceberg.ListType, *iceberg.MapType:
 		return false
 	}
 	return true

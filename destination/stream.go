@@ -2,54 +2,29 @@ package destination
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"iter"
-	"maps"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
-	"github.com/google/uuid"
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/catalogs"
-	"github.com/clockberg/clockberg/jsonscan"
 )
 
-// stagingPrefix names the branches a truncating stream commits to until it completes.
-const stagingPrefix = "airbyte_staging_gen_"
-
-// Rows per Arrow batch handed to the Parquet writer: big enough to amortize per-batch work, small
-// enough that a few queued batches stay far below the memory goal.
-const batchRows = 8192
-
-// tableProps are set on every table we create and enforced on tables we find: Snowflake reads
-// only format v2 with Parquet data page v1.
-func tableProps(targetFileSize int64) iceberg.Properties {
-	return iceberg.Properties{
-		"format-version":                             "2",
-		"write.parquet.page-version":                 "1",
-		"write.parquet.compression-codec":            "zstd",
-		"write.delete.mode":                          "copy-on-write",
-		"write.update.mode":                          "copy-on-write",
-		"write.merge.mode":                           "copy-on-write",
-		"write.target-file-size-bytes":               strconv.FormatInt(targetFileSize, 10),
-		"write.metadata.delete-after-commit.enabled": "true",
-		"write.metadata.previous-versions-max":       "50",
-	}
+// runEnv is what a stream uses of the run it belongs to: the catalog, the destination config and
+// the output for LOG messages. A stream holds no reference to the session that drives it.
+type runEnv struct {
+	cat catalog.Catalog
+	cfg *Config
+	out *airbyte.Writer
 }
 
 // stream is the destination side of one configured stream: its table and its open (uncommitted)
 // batch of data files.
 type stream struct {
-	s        *session
+	run      runEnv
 	cfg      *airbyte.ConfiguredStream
 	desc     airbyte.StreamDescriptor
 	ident    table.Identifier
@@ -63,6 +38,11 @@ type stream struct {
 	truncate bool
 	branch   string // table.MainBranch, or the staging branch of a truncating stream
 	gen      int64
+	// partition is the partitioning a new table gets; explicit when the config set it.
+	partition  []partitionField
+	explicit   bool
+	sortBy     []string // column path of the sort order of a new table (the typed cursor)
+	deleteMode string   // the table's write.delete.mode (Config.Dedup)
 
 	tbl        *table.Table
 	open       *batch
@@ -74,51 +54,14 @@ type stream struct {
 	received   int64        // rows since the previous STATE of this stream
 }
 
-// batch is the data written since the last commit: Parquet files already on storage but not yet
-// part of any snapshot, so invisible to readers and safe to abandon.
-type batch struct {
-	txn     *table.Transaction
-	rb      *rowBuilder
-	ch      chan arrow.RecordBatch
-	done    chan struct{}
-	files   []iceberg.DataFile
-	err     error
-	cancel  context.CancelFunc
-	rows    int64
-	started time.Time
-	line    int // input line of the batch's first record
-	// append_dedup: the surviving row of each key seen in this batch.
-	winners map[string]*winner
-	dupes   bool
-	cursorI int      // index of the cursor in rb.cols, -1 when none
-	inner   []string // path inside the cursor's JSON text
-	pkI     []int    // indices of the key columns in rb.cols
-	// Truncating streams with inherited rows: the record ids in this batch, and what its commit
-	// does to the inherited files.
-	idI        []int
-	ids        map[string]struct{}
-	idFirst    map[string]value // distinct values of the first id column, for the pruning filter
-	inhRemoved []string
-	inhAdded   []iceberg.DataFile
-}
-
-type winner struct {
-	first  value // the first key column, for the pruning filter
-	cursor value
-	rawID  string
-	// deleted: the latest record of the key carries _ab_cdc_deleted_at, so no row of the key
-	// survives, not even that record's (Airbyte's CDC convention).
-	deleted bool
-}
-
 // newStream prepares a configured stream; names are its table's candidate names in namespace.
-func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string, names []string) (*stream, error) {
+func newStream(run runEnv, cs *airbyte.ConfiguredStream, namespace string, names []string) (*stream, error) {
 	d := cs.Stream.Descriptor()
 	props, err := streamProperties(cs.Stream.JSONSchema)
 	if err != nil {
 		return nil, airbyte.ConfigErrorf("stream %s: %v", d, err).WithStream(d)
 	}
-	st := &stream{s: s, cfg: cs, desc: d, props: props, gen: cs.Generation(), branch: table.MainBranch, names: names}
+	st := &stream{run: run, cfg: cs, desc: d, props: props, gen: cs.Generation(), branch: table.MainBranch, names: names}
 	st.ident = table.Identifier{namespace, names[0]}
 	if err := catalogs.CheckIdentifier(st.ident); err != nil {
 		return nil, airbyte.ConfigErrorf("stream %s: %v", d, err).WithStream(d)
@@ -156,8 +99,21 @@ func newStream(s *session, cs *airbyte.ConfiguredStream, namespace string, names
 			}
 		}
 		if len(path) > 0 {
-			if p := findProp(props, path[0]); p != nil && (len(path) == 1 || p.JSON) {
+			if p := findProp(props, path[0]); p != nil && (len(path) == 1 || p.JSON || nestedType(p.Type, path[1:]) != nil) {
 				st.cursor, st.inner = path[0], slices.Clone(path[1:])
+			}
+		}
+	}
+	st.deleteMode = run.cfg.dedupMode(d)
+	if sc := run.cfg.stream(d); sc.Partitioning != nil {
+		st.partition, _ = parsePartitioning(*sc.Partitioning) // parseConfig checked it
+		st.explicit = true
+	} else if cur := streamCursor(cs); len(cur) > 0 {
+		if p := findProp(props, cur[0]); p != nil {
+			switch nestedType(p.Type, cur[1:]).(type) {
+			case iceberg.TimestampTzType, iceberg.TimestampType, iceberg.DateType:
+				st.partition = []partitionField{{transform: iceberg.MonthTransform{}, path: cur}}
+				st.sortBy = cur
 			}
 		}
 	}
@@ -192,6 +148,13 @@ func recordIDOf(cs *airbyte.ConfiguredStream, props []property) []string {
 	return out
 }
 
+// streamCursor is the cursor path of a stream: the source-defined one, else the configured one.
+func streamCursor(cs *airbyte.ConfiguredStream) []string {
+	if len(cs.Stream.DefaultCursorField) > 0 && (cs.Stream.SourceDefinedCursor || len(cs.CursorField) == 0) {
+		return cs.Stream.DefaultCursorField
+	}
+	return cs.CursorField
+}
 func findProp(props []property, name string) *property {
 	for i := range props {
 		if props[i].Name == name {
@@ -201,247 +164,28 @@ func findProp(props []property, name string) *property {
 	return nil
 }
 
-// load opens or creates the table and clears staging branches a previous sync left behind.
-func (st *stream) load(ctx context.Context) error {
-	if st.tbl != nil {
-		return nil
-	}
-	cat := st.s.cat
-	ns := table.Identifier{st.ident[0]}
-	if ok, err := cat.CheckNamespaceExists(ctx, ns); err != nil {
-		return fmt.Errorf("checking namespace %q: %w", ns[0], err)
-	} else if !ok {
-		if err := cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-			return fmt.Errorf("creating namespace %q: %w", ns[0], err)
-		}
-	}
-	tbl, err := st.openTable(ctx)
-	if err != nil {
-		return fmt.Errorf("opening table %s: %w", strings.Join(st.ident, "."), err)
-	}
-	st.tbl = tbl
-	if err := mapColumns(st.props, tbl.Schema()); err != nil {
-		return fmt.Errorf("table %s: %w", strings.Join(st.ident, "."), err)
-	}
-	if err := st.enforceProps(ctx); err != nil {
-		return err
-	}
-	if err := st.dropStaleBranches(ctx); err != nil {
-		return err
-	}
-	return st.findInherited(ctx)
-}
-
-// openTable loads the stream's table, or creates it. A table of a candidate name that another
-// stream created (its airbyte.stream property names that stream) is skipped for the next name.
-func (st *stream) openTable(ctx context.Context) (*table.Table, error) {
-	cat := st.s.cat
-	for i, name := range st.names {
-		st.ident = table.Identifier{st.ident[0], name}
-		tbl, err := cat.LoadTable(ctx, st.ident)
-		if errors.Is(err, catalog.ErrNoSuchTable) {
-			if err := mapColumns(st.props, nil); err != nil {
-				return nil, err
-			}
-			props := tableProps(st.s.cfg.TargetFileSizeBytes)
-			props[PropStream] = st.desc.String()
-			tbl, err = cat.CreateTable(ctx, st.ident, newTableSchema(st.props, st.pk), catalog.WithProperties(props))
-			if errors.Is(err, catalog.ErrTableAlreadyExists) {
-				tbl, err = cat.LoadTable(ctx, st.ident)
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		if owner, ok := tbl.Properties()[PropStream]; ok && owner != st.desc.String() {
-			if i == len(st.names)-1 {
-				return nil, fmt.Errorf("the table belongs to stream %q", owner)
-			}
-			continue
-		}
-		return tbl, nil
-	}
-	return nil, errors.New("no table name")
-}
-
-// PropStream is the table property naming the stream (namespace.name as in the catalog) that
-// created the table, so that two streams whose names map to the same table name never share it.
-const PropStream = "airbyte.stream"
-
-func (st *stream) enforceProps(ctx context.Context) error {
-	want := tableProps(st.s.cfg.TargetFileSizeBytes)
-	have := st.tbl.Properties()
-	missing := iceberg.Properties{}
-	if _, ok := have[PropStream]; !ok {
-		missing[PropStream] = st.desc.String()
-	}
-	for _, k := range []string{"write.parquet.page-version", "write.parquet.compression-codec", "write.delete.mode", "write.update.mode", "write.merge.mode", "write.target-file-size-bytes", "write.parquet.row-group-limit"} {
-		if have[k] != want[k] {
-			missing[k] = want[k]
-		}
-	}
-	if v := st.tbl.Metadata().Version(); v != 2 {
-		return fmt.Errorf("table %s has format version %d; Snowflake needs version 2", strings.Join(st.ident, "."), v)
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	txn := st.tbl.NewTransaction()
-	if err := txn.SetProperties(missing); err != nil {
-		return err
-	}
-	tbl, err := txn.Commit(ctx)
-	if err != nil {
-		return fmt.Errorf("setting properties of table %s: %w", strings.Join(st.ident, "."), err)
-	}
-	st.tbl = tbl
-	return nil
-}
-
-// dropStaleBranches removes staging branches of other generations: their rows belong to an
-// abandoned refresh. A branch of this very generation is kept, so a retried attempt keeps the
-// rows (and echoed states) of the failed one.
-func (st *stream) dropStaleBranches(ctx context.Context) error {
-	var updates []table.Update
-	var reqs []table.Requirement
-	for name, ref := range st.tbl.Metadata().Refs() {
-		if !strings.HasPrefix(name, stagingPrefix) {
-			continue
-		}
-		keep := st.truncate && name == st.branch && st.cfg.GenerationID != nil
-		if keep {
-			continue
-		}
-		id := ref.SnapshotID
-		updates = append(updates, table.NewRemoveSnapshotRefUpdate(name))
-		reqs = append(reqs, table.AssertRefSnapshotID(name, &id))
-	}
-	if len(updates) == 0 {
-		return nil
-	}
-	if _, _, err := st.s.cat.CommitTable(ctx, st.ident, reqs, updates); err != nil {
-		return fmt.Errorf("removing stale staging branches of %s: %w", strings.Join(st.ident, "."), err)
-	}
-	tbl, err := st.s.cat.LoadTable(ctx, st.ident)
-	if err != nil {
-		return err
-	}
-	st.tbl = tbl
-	return nil
-}
-
-// evolve stages in txn the columns the stream's schema adds and the widenings Iceberg allows.
-// Other type changes keep the column; values that do not fit it become null with a meta change.
-func (st *stream) evolve(txn *table.Transaction) error {
-	sch := st.tbl.Schema()
-	var upd *table.UpdateSchema
-	get := func() *table.UpdateSchema {
-		if upd == nil {
-			upd = txn.UpdateSchema(true, false)
-		}
-		return upd
-	}
-	for _, p := range st.props {
-		f, ok := sch.FindFieldByName(p.Column)
-		if !ok {
-			get().AddColumn([]string{p.Column}, p.Type, fieldDoc(p.JSON, p.Name, p.Column), false, nil)
-			continue
-		}
-		if !f.Type.Equals(p.Type) && allowedWidening(f.Type, p.Type) {
-			get().UpdateColumn([]string{p.Column}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: p.Type}})
-		}
-	}
-	if upd == nil {
-		return nil
-	}
-	if err := upd.Commit(); err != nil {
-		return fmt.Errorf("evolving the schema of %s: %w", strings.Join(st.ident, "."), err)
-	}
-	return nil
-}
-
-// begin opens a batch: a transaction (with any schema change staged) and a Parquet writer fed
-// through a channel, so rows go to storage as they arrive instead of piling up in memory.
-func (st *stream) begin(ctx context.Context) error {
-	if err := st.load(ctx); err != nil {
-		return err
-	}
-	txn := st.tbl.NewTransactionOnBranch(st.branch)
-	if err := st.evolve(txn); err != nil {
-		return err
-	}
-	staged, err := txn.StagedTable()
-	if err != nil {
-		return fmt.Errorf("staging %s: %w", strings.Join(st.ident, "."), err)
-	}
-	asc, err := table.SchemaToArrowSchema(staged.Schema(), nil, true, false)
-	if err != nil {
-		return fmt.Errorf("arrow schema of %s: %w", strings.Join(st.ident, "."), err)
-	}
-	tracked := slices.Concat(st.pk, st.recordID)
-	if st.cursor != "" {
-		tracked = append(tracked, st.cursor)
-	}
-	rb, err := newRowBuilder(staged.Schema(), asc, tracked, st.cfg.SyncID, st.gen)
-	if err != nil {
-		return fmt.Errorf("table %s: %w", strings.Join(st.ident, "."), err)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	b := &batch{txn: txn, rb: rb, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
-		cancel: cancel, started: time.Now(), cursorI: -1, line: st.s.lastLine}
-	if st.dedup {
-		b.winners = map[string]*winner{}
-		for _, k := range st.pk {
-			b.pkI = append(b.pkI, rb.byName[k])
-		}
-		if st.cursor != "" {
-			b.cursorI = rb.byName[st.cursor]
-			b.inner = st.inner
-		}
-	}
-	if st.tracksIDs() {
-		for _, k := range st.recordID {
-			b.idI = append(b.idI, rb.byName[k])
-		}
-	}
-	recs := func(yield func(arrow.RecordBatch, error) bool) {
-		for r := range b.ch {
-			if !yield(r, nil) {
-				// WriteRecords stopped early (an error): drain so senders never block.
-				for r := range b.ch {
-					r.Release()
-				}
-				return
-			}
-		}
-	}
-	go func() {
-		defer close(b.done)
-		for df, err := range table.WriteRecords(wctx, staged.Table, asc, iter.Seq2[arrow.RecordBatch, error](recs),
-			table.WithTargetFileSize(st.s.cfg.TargetFileSizeBytes), table.WithRecordBatchBufferSize(2)) {
-			if err != nil {
-				b.err = err
-				cancel()
-				for r := range b.ch {
-					r.Release()
-				}
-				return
-			}
-			b.files = append(b.files, df)
-		}
-	}()
-	st.open = b
-	return nil
-}
-
 // add converts one record into the open batch.
-func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *airbyte.RecordMeta) error {
+func (st *stream) add(ctx context.Context, line int, data []byte, emittedAt int64, meta *airbyte.RecordMeta) error {
 	if st.open == nil {
-		if err := st.begin(ctx); err != nil {
+		if err := st.begin(ctx, line); err != nil {
 			return err
 		}
 	}
 	b := st.open
+	if st.dedup && isDeletion(data) {
+		// A CDC delete (issue 12's convention): the key's row goes, none is written.
+		if err := b.rb.keysOf(data, b.curLeaf, st.cursor, b.inner); err != nil {
+			return err
+		}
+		for _, i := range b.pkI {
+			if b.rb.cur[i].null {
+				return errNullKey{b.rb.cols[i].prop}
+			}
+		}
+		st.received++
+		b.track(true)
+		return nil
+	}
 	if err := b.rb.add(data, emittedAt, meta); err != nil {
 		return err
 	}
@@ -454,394 +198,13 @@ func (st *stream) add(ctx context.Context, data []byte, emittedAt int64, meta *a
 				return errNullKey{b.rb.cols[i].prop}
 			}
 		}
-		b.track(isTombstone(data))
+		b.track(false)
 	}
 	if len(b.idI) > 0 {
 		b.trackID()
 	}
-	if b.rb.rows >= batchRows {
+	if b.rb.rows >= batchRows || b.rb.pending >= batchBytes {
 		return b.send(b.rb.batch())
 	}
 	return nil
-}
-
-func (b *batch) send(rec arrow.RecordBatch) error {
-	select {
-	case b.ch <- rec:
-		return nil
-	case <-b.done:
-		rec.Release()
-		if b.err != nil {
-			return fmt.Errorf("writing data files: %w", b.err)
-		}
-		return errors.New("writing data files: the writer stopped")
-	}
-}
-
-// track keeps the latest row per key: the highest cursor, ties and no cursor going to the later
-// arrival; a tombstone wins over what arrived before it.
-func (b *batch) track(tombstone bool) {
-	var key strings.Builder
-	for _, i := range b.pkI {
-		writeKeyPart(&key, b.rb.cols[i].kind, b.rb.cur[i])
-	}
-	k := key.String()
-	var cur value
-	if b.cursorI >= 0 {
-		cur = cursorValue(b.rb.cur[b.cursorI], b.inner)
-	}
-	if tombstone {
-		b.dupes = true // its own row is deleted with the others
-	}
-	w, ok := b.winners[k]
-	if !ok {
-		b.winners[k] = &winner{first: b.rb.cur[b.pkI[0]], cursor: cur, rawID: b.rb.rawID, deleted: tombstone}
-		return
-	}
-	b.dupes = true
-	if tombstone || b.cursorI < 0 || compareValues(b.cursorKind(), cur, w.cursor) >= 0 {
-		w.cursor, w.rawID, w.deleted = cur, b.rb.rawID, tombstone
-	}
-}
-
-// isTombstone reports a record whose _ab_cdc_deleted_at is set.
-func isTombstone(data []byte) bool {
-	v, ok := jsonscan.Member(data, cdcDeletedAt)
-	return ok && string(v) != "null"
-}
-
-// cdcDeletedAt marks the record of a deleted row in Airbyte's CDC convention.
-const cdcDeletedAt = "_ab_cdc_deleted_at"
-
-func writeKeyPart(sb *strings.Builder, k colKind, v value) {
-	var s string
-	switch k {
-	case kString, kJSON:
-		s = v.s
-	case kFloat32, kFloat64:
-		s = strconv.FormatFloat(v.f, 'g', -1, 64)
-	default:
-		s = strconv.FormatInt(v.i, 10)
-	}
-	sb.WriteString(strconv.Itoa(len(s)))
-	sb.WriteByte(':')
-	sb.WriteString(s)
-}
-
-// compareValues orders cursor values; null sorts first.
-func compareValues(k colKind, a, b value) int {
-	switch {
-	case a.null && b.null:
-		return 0
-	case a.null:
-		return -1
-	case b.null:
-		return 1
-	}
-	switch k {
-	case kNested:
-		if a.i == 1 && b.i == 1 {
-			return compareValues(kFloat64, a, b)
-		}
-		return strings.Compare(a.s, b.s)
-	case kString, kJSON:
-		return strings.Compare(a.s, b.s)
-	case kFloat32, kFloat64:
-		switch {
-		case a.f < b.f:
-			return -1
-		case a.f > b.f:
-			return 1
-		}
-		return 0
-	}
-	switch {
-	case a.i < b.i:
-		return -1
-	case a.i > b.i:
-		return 1
-	}
-	return 0
-}
-
-// abort abandons the open batch: its files never become part of a snapshot.
-func (st *stream) abort() {
-	if st.open == nil {
-		return
-	}
-	b := st.open
-	st.open = nil
-	b.cancel()
-	close(b.ch)
-	<-b.done
-	b.rb.release()
-	// No snapshot references these files; removing them saves an orphan-file cleanup later.
-	// Failing to remove them is harmless, so errors are ignored.
-	if fs, err := st.tbl.FS(context.Background()); err == nil {
-		if rm, ok := fs.(interface{ Remove(string) error }); ok {
-			for _, f := range b.files {
-				_ = rm.Remove(f.FilePath())
-			}
-		}
-	}
-}
-
-// commit makes the open batch part of the table (or of the staging branch) in one catalog commit.
-func (st *stream) commit(ctx context.Context, snapProps iceberg.Properties) error {
-	b := st.open
-	if b == nil {
-		return nil
-	}
-	st.open = nil
-	defer b.rb.release()
-	defer b.cancel()
-	var sendErr error
-	if b.rb.rows > 0 {
-		sendErr = b.send(b.rb.batch())
-	}
-	close(b.ch)
-	<-b.done
-	if b.err != nil {
-		return fmt.Errorf("writing data files of %s: %w", strings.Join(st.ident, "."), b.err)
-	}
-	if sendErr != nil {
-		return sendErr
-	}
-	name := strings.Join(st.ident, ".")
-	props := maps.Clone(snapProps)
-	props[SummaryCommitID] = uuid.NewString()
-	base := st.tbl
-	txn := b.txn
-	var err error
-	for attempt := 1; ; attempt++ {
-		var tbl *table.Table
-		if err = st.stage(ctx, b, txn, props); err == nil {
-			if tbl, err = txn.Commit(ctx); err == nil {
-				st.tbl = tbl
-				break
-			}
-		}
-		if attempt == commitAttempts || ctx.Err() != nil {
-			return fmt.Errorf("committing %s (attempt %d): %w", name, attempt, err)
-		}
-		// The commit may have failed before the catalog applied it (retry on the same base), or
-		// after (done), or because someone else changed the table (give up: the staged files
-		// carry this base's field ids).
-		fresh, lerr := st.s.cat.LoadTable(ctx, st.ident)
-		if lerr != nil {
-			return fmt.Errorf("committing %s: %w (and reloading it failed: %v)", name, err, lerr)
-		}
-		if hasCommit(fresh, props[SummaryCommitID]) {
-			st.tbl = fresh
-			err = nil
-			break
-		}
-		if fresh.MetadataLocation() != base.MetadataLocation() {
-			return fmt.Errorf("committing %s: %w; the table changed meanwhile, so the batch is abandoned", name, err)
-		}
-		st.s.out.Log(airbyte.LogWarn, "commit to %s failed (attempt %d), retrying: %v", name, attempt, err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt) * time.Second):
-		}
-		st.tbl = fresh
-		txn = fresh.NewTransactionOnBranch(st.branch)
-		if err := st.evolve(txn); err != nil {
-			return err
-		}
-	}
-	st.committed += b.rows
-	st.committedOverInherited(b)
-	return nil
-}
-
-// commitAttempts bounds how often one batch's commit is tried.
-const commitAttempts = 3
-
-// SummaryCommitID is a random id per commit, to recognise a commit whose acknowledgement was lost.
-const SummaryCommitID = "airbyte.commit-id"
-
-func hasCommit(tbl *table.Table, id string) bool {
-	for _, s := range tbl.Metadata().Snapshots() {
-		if s.Summary != nil && s.Summary.Properties[SummaryCommitID] == id {
-			return true
-		}
-	}
-	return false
-}
-
-// stage puts the batch's files (and, for append_dedup, the deletes) into txn.
-func (st *stream) stage(ctx context.Context, b *batch, txn *table.Transaction, props iceberg.Properties) error {
-	name := strings.Join(st.ident, ".")
-	b.inhRemoved, b.inhAdded = nil, nil
-	inh := st.inh
-	switch {
-	case st.truncate && st.branchHead() == nil && (inh == nil || !inh.fromMain || inh.restart):
-		// The first commit of a refresh forks the staging branch with none of main's files, so the
-		// branch holds exactly this generation's rows. With neither old nor new files this is a
-		// no-op and the branch appears with the first rows.
-		old, err := st.files(ctx, st.mainHead())
-		if err != nil {
-			return err
-		}
-		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, props); err != nil {
-			return fmt.Errorf("staging the first files of %s: %w", name, err)
-		}
-	case inh != nil && inh.restart:
-		// The input started over: the rows of earlier attempts go, in the commit that adds the
-		// first rows of this one.
-		var old []iceberg.DataFile
-		for _, f := range inh.files {
-			old = append(old, f)
-		}
-		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, b.files, props); err != nil {
-			return fmt.Errorf("replacing the rows of earlier attempts of %s: %w", name, err)
-		}
-	case st.tracksIDs():
-		if err := st.stageOverInherited(ctx, b, txn, props); err != nil {
-			return err
-		}
-	default:
-		if err := txn.AddDataFiles(ctx, b.files, props); err != nil {
-			return fmt.Errorf("adding data files to %s: %w", name, err)
-		}
-	}
-	if st.dedup && len(b.files) > 0 {
-		return st.dedupe(ctx, b, txn, props)
-	}
-	return nil
-}
-
-func (st *stream) mainHead() *table.Snapshot { return st.tbl.CurrentSnapshot() }
-
-func (st *stream) branchHead() *table.Snapshot {
-	if st.branch == table.MainBranch {
-		return st.tbl.CurrentSnapshot()
-	}
-	return st.tbl.SnapshotByName(st.branch)
-}
-
-// files lists the data files of a snapshot.
-func (st *stream) files(ctx context.Context, snap *table.Snapshot) ([]iceberg.DataFile, error) {
-	if snap == nil {
-		return nil, nil
-	}
-	tasks, err := st.tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing data files of %s: %w", strings.Join(st.ident, "."), err)
-	}
-	out := make([]iceberg.DataFile, 0, len(tasks))
-	for _, t := range tasks {
-		if len(t.DeleteFiles) > 0 || len(t.EqualityDeleteFiles) > 0 || len(t.DeletionVectorFiles) > 0 {
-			return nil, fmt.Errorf("table %s has delete files; this destination only replaces tables without them", strings.Join(st.ident, "."))
-		}
-		out = append(out, t.File)
-	}
-	return out, nil
-}
-
-// finalize replaces main's rows with the staging branch's in one commit (truncating streams).
-func (st *stream) finalize(ctx context.Context, snapProps iceberg.Properties) error {
-	if !st.truncate || st.finalized {
-		return nil
-	}
-	if err := st.load(ctx); err != nil {
-		return err
-	}
-	name := strings.Join(st.ident, ".")
-	old, err := st.files(ctx, st.mainHead())
-	if err != nil {
-		return err
-	}
-	head := st.branchHead()
-	if head == nil && st.inh != nil && st.inh.fromMain {
-		// An earlier attempt of this sync completed the refresh, and this one added nothing.
-		st.finalized = true
-		return nil
-	}
-	staged, err := st.files(ctx, head)
-	if err != nil {
-		return err
-	}
-	// A run killed between the main commit and the branch removal leaves main already holding
-	// the branch's files; only the difference moves.
-	inStaged := map[string]bool{}
-	for _, f := range staged {
-		inStaged[f.FilePath()] = true
-	}
-	inOld := map[string]bool{}
-	old = slices.DeleteFunc(old, func(f iceberg.DataFile) bool {
-		inOld[f.FilePath()] = true
-		return inStaged[f.FilePath()]
-	})
-	staged = slices.DeleteFunc(staged, func(f iceberg.DataFile) bool { return inOld[f.FilePath()] })
-	if len(old) > 0 || len(staged) > 0 {
-		txn := st.tbl.NewTransaction()
-		if err := txn.ReplaceDataFilesWithDataFiles(ctx, old, staged, snapProps); err != nil {
-			return fmt.Errorf("replacing the rows of %s: %w", name, err)
-		}
-		tbl, err := txn.Commit(ctx)
-		if err != nil {
-			return fmt.Errorf("committing the refresh of %s: %w", name, err)
-		}
-		st.tbl = tbl
-	}
-	if head != nil {
-		id := head.SnapshotID
-		if _, _, err := st.s.cat.CommitTable(ctx, st.ident,
-			[]table.Requirement{table.AssertRefSnapshotID(st.branch, &id)},
-			[]table.Update{table.NewRemoveSnapshotRefUpdate(st.branch)}); err != nil {
-			return fmt.Errorf("removing the staging branch of %s: %w", name, err)
-		}
-		if st.tbl, err = st.s.cat.LoadTable(ctx, st.ident); err != nil {
-			return err
-		}
-	}
-	st.finalized = true
-	return nil
-}
-
-// kNested marks cursor values taken from inside JSON text: numbers compare as numbers, the rest
-// (ISO date-times included) as strings.
-const kNested colKind = 255
-
-func (b *batch) cursorKind() colKind {
-	if len(b.inner) > 0 {
-		return kNested
-	}
-	return b.rb.cols[b.cursorI].kind
-}
-
-// cursorValue extracts the cursor at path from a JSON column's text; with no path it is v.
-func cursorValue(v value, path []string) value {
-	if len(path) == 0 || v.null {
-		return v
-	}
-	raw := []byte(v.s)
-	for _, k := range path {
-		var next []byte
-		if err := eachField(raw, func(key, val []byte) {
-			if next == nil && unescapeKey(key) == k {
-				next = val
-			}
-		}); err != nil || next == nil {
-			return value{null: true}
-		}
-		raw = next
-	}
-	switch {
-	case isNull(raw):
-		return value{null: true}
-	case raw[0] == '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return value{null: true}
-		}
-		return value{s: s}
-	}
-	if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
-		return value{f: f, i: 1, s: string(raw)}
-	}
-	return value{s: string(raw)}
 }

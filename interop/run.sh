@@ -5,7 +5,7 @@
 # stops the services and ends with the line `N passed, N failed`; exit status 1 if any part failed.
 #
 #   interop/run.sh                 all parts
-#   interop/run.sh p1 p4           only these parts (p0..p8)
+#   interop/run.sh p1 p4           only these parts (p0..p9)
 #   interop/run.sh --self-test     every part breaks its own subject first (a data file removed,
 #                                  a message field's type changed, ...) and must FAIL; a part
 #                                  "passes" the self-test when it detected the sabotage
@@ -98,6 +98,7 @@ else
   export INTEROP_BIN="$work/bin"
 fi
 export INTEROP_WORK="$work/parts"
+INTEROP_SPARK_JARS="$(for gav in $SPARK_JARS_GAV; do maven_jar "$gav"; done | paste -sd,)"; export INTEROP_SPARK_JARS
 mkdir -p "$INTEROP_WORK"
 
 # --- PostgreSQL (Debian's server, own data dir, loopback port, as the postgres user) ---------

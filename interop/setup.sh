@@ -57,4 +57,7 @@ else
   [ -s "$jar" ] || { log "Maven reported success but $jar is missing"; exit 1; }
 fi
 bash "$here/setup-gcs-azure.sh"
+for gav in $SPARK_JARS_GAV; do
+  [ -s "$(maven_jar "$gav")" ] || { log "fetching $gav with Maven"; mvn -B -q dependency:get -Dartifact="$gav" -Dtransitive=false; }
+done
 log "done"

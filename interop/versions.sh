@@ -17,3 +17,12 @@ rest_fixture_jar() {
 # Azurite 3.36 and later ask for Node >= 21; 3.35.0 runs on Debian's Node 20.
 FAKE_GCS_SERVER_VERSION=v1.56.1
 AZURITE_VERSION=3.35.0
+# Apache Spark's Iceberg runtime and the SQLite JDBC driver its JdbcCatalog needs (part 9); pyspark
+# itself is pinned in requirements.txt.
+SPARK_JARS_GAV="org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0 org.xerial:sqlite-jdbc:3.50.3.0"
+
+maven_jar() {  # GROUP:ARTIFACT:VERSION -> path in the local repository
+  local g a v repo="${MAVEN_LOCAL_REPO:-$HOME/.m2/repository}"
+  IFS=: read -r g a v <<<"$1"
+  echo "$repo/${g//.//}/$a/$v/$a-$v.jar"
+}

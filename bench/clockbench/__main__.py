@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from . import adversarial, analyze, coldbuild, faults, peers, procs, report, skew
+from . import adversarial, analyze, coldbuild, faults, incremental, peers, procs, report, skew
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -326,6 +326,10 @@ class Bench:
     def skew(self) -> None:
         skew.run(self)
 
+    def incremental(self) -> None:
+        """Issue 10: what an incremental dedup sync costs (bench/clockbench/incremental.py)."""
+        incremental.run(self)
+
 
 Bench.adversarial_source = adversarial.run
 
@@ -383,7 +387,8 @@ def machine(bench: Bench) -> dict:
     return info
 
 
-SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "skew", "faults", "adversarial_source", "cold_build"]
+SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "skew", "faults", "adversarial_source",
+            "incremental", "cold_build"]
 
 
 def main() -> int:

@@ -19,6 +19,10 @@ class Plan:
     chaos_429_len: int
     limited_scale: bool  # also scale under 10 rps / 200 ms
     pyiceberg_batch_rows: int
+    incremental_sizes: tuple = ()  # time entries of the full + incremental dedup series (issue 10)
+    history_years: tuple = ()  # years of history at a constant weekly rate (issue 10)
+    history_per_week: int = 0
+    adversarial: tuple = ()  # (label, records, bytes of padding, destination mode): issue 14 item 6
 
 
 FULL = Plan(
@@ -33,6 +37,11 @@ FULL = Plan(
     chaos_429_len=3,
     limited_scale=True,
     pyiceberg_batch_rows=100_000,
+    incremental_sizes=(200_000, 1_000_000, 5_000_000),
+    history_years=(1, 2, 4),
+    history_per_week=6_400,
+    adversarial=(("dedup-1M", 1_000_000, 20, "append_dedup"), ("wide-200k-20KB", 200_000, 20_000, "append"),
+                 ("one-100MB-line", 1, 100_000_000, "append")),
 )
 
 QUICK = Plan(
@@ -47,6 +56,11 @@ QUICK = Plan(
     chaos_429_len=3,
     limited_scale=True,
     pyiceberg_batch_rows=100_000,
+    incremental_sizes=(20_000,),
+    history_years=(1, 2),
+    history_per_week=300,
+    adversarial=(("dedup-100k", 100_000, 20, "append_dedup"), ("wide-10k-20KB", 10_000, 20_000, "append"),
+                 ("one-10MB-line", 1, 10_000_000, "append")),
 )
 
 # The simulator settings of the rate-limited comparison (issue 7): Clockify's documented 10 requests

@@ -16,6 +16,7 @@ from . import faults  # noqa: E402
 from . import adversarial  # noqa: E402
 from . import coldbuild  # noqa: E402
 from . import skew  # noqa: E402
+from . import incremental  # noqa: E402
 
 LABEL = {
     "ours": "clockberg source-clockify",
@@ -437,6 +438,9 @@ class Report:
     def faults(self) -> None:
         faults.report(self)
 
+    def incremental(self) -> None:
+        incremental.report(self)
+
     def goals(self) -> None:
         """The figures issues 3 and 4 set as goals for our own programs, pass or miss."""
         rows = []
@@ -565,7 +569,8 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, lambda: skew.report(r), r.faults, r.goals, lambda: coldbuild.report(r)):
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, lambda: skew.report(r), r.faults, r.incremental, r.goals,
+               lambda: coldbuild.report(r)):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - a partial report beats none

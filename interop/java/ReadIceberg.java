@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.iceberg.CatalogUtil;
 import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.Snapshot;
@@ -53,7 +54,9 @@ public class ReadIceberg {
         CatalogUtil.buildIcebergCatalog(name, props, new org.apache.hadoop.conf.Configuration());
     for (TableIdentifier id : catalog.listTables(Namespace.of(namespace))) {
       Table table = catalog.loadTable(id);
-      long rows = 0, dataFiles = 0, deleteFiles = 0, missingFiles = 0;
+      long rows = 0, dataFiles = 0, missingFiles = 0, equalityDeletes = 0;
+      // Position delete files apply to several data files; each is counted once, with its rows.
+      Map<String, Long> positionDeletes = new HashMap<>();
       try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
         for (FileScanTask task : tasks) {
           dataFiles++;
@@ -62,7 +65,11 @@ public class ReadIceberg {
           }
           rows += task.file().recordCount();
           for (DeleteFile d : task.deletes()) {
-            deleteFiles++;
+            if (d.content() == FileContent.POSITION_DELETES) {
+              positionDeletes.put(d.path().toString(), d.recordCount());
+            } else {
+              equalityDeletes++;
+            }
           }
         }
       }
@@ -71,16 +78,21 @@ public class ReadIceberg {
       System.out.printf(
           "{\"table\":\"%s\",\"format_version\":%d,\"columns\":%d,\"identifier_fields\":%d,"
               + "\"snapshots\":%d,\"data_files\":%d,\"delete_files\":%d,\"rows\":%d,"
-              + "\"summary_total_records\":\"%s\",\"missing_files\":%d,\"column_names\":%s}%n",
+              + "\"position_deletes\":%d,\"equality_delete_files\":%d,"
+              + "\"summary_total_records\":\"%s\",\"summary_position_deletes\":\"%s\","
+              + "\"missing_files\":%d,\"column_names\":%s}%n",
           id.name(),
           formatVersion,
           table.schema().columns().size(),
           table.schema().identifierFieldIds().size(),
           table.history().size(),
           dataFiles,
-          deleteFiles,
+          positionDeletes.size() + equalityDeletes,
           rows,
+          positionDeletes.values().stream().mapToLong(Long::longValue).sum(),
+          equalityDeletes,
           snap == null ? "" : snap.summary().getOrDefault("total-records", ""),
+          snap == null ? "" : snap.summary().getOrDefault("total-position-deletes", "0"),
           missingFiles,
           names(table));
     }

@@ -33,6 +33,7 @@ PARTS = [
     ("p6_postgres", "6 PostgreSQL SQL catalog, two concurrent destination processes"),
     ("p7_oddities", "7 odd names and values read back by PyIceberg, DuckDB's Parquet reader and Iceberg Java"),
     ("p8_gcs_azure", "8 GCS (fake-gcs-server) and Azure (Azurite) storage, SAS token"),
+    ("p9_spark", "9 Apache Spark 3.5 reads every table (SQLite JDBC catalog, REST fixture), nested-field SQL"),
 ]
 
 

@@ -85,7 +85,7 @@ func newSession(cfg *Config, cat catalog.Catalog, cc *airbyte.ConfiguredCatalog,
 	for i := range cc.Streams {
 		cs := &cc.Streams[i]
 		ns := namespaceOf(cfg, cs)
-		st, err := newStream(s, cs, ns, names[i])
+		st, err := newStream(runEnv{cat: cat, cfg: cfg, out: out}, cs, ns, names[i])
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +194,7 @@ func (s *session) record(ctx context.Context, n int, d airbyte.StreamDescriptor,
 	if st == nil {
 		return airbyte.SystemErrorf("input line %d: record for stream %q, which is not in the configured catalog", n, d.String()).WithStream(d)
 	}
-	if err := st.add(ctx, data, emittedAt, meta); err != nil {
+	if err := st.add(ctx, n, data, emittedAt, meta); err != nil {
 		var nk errNullKey
 		if errors.As(err, &nk) {
 			return airbyte.SystemErrorf("input line %d: stream %s: %v", n, d, err).WithStream(d)
@@ -202,8 +202,19 @@ func (s *session) record(ctx context.Context, n int, d airbyte.StreamDescriptor,
 		return fmt.Errorf("input line %d: stream %s: %w", n, d, err)
 	}
 	s.allSince++
+	if b := st.open; b != nil && b.index != nil && b.index.len() >= maxIndexedRows {
+		// A dedup stream's key index is full: commit now, whatever the distance to the next STATE.
+		// That is safe for dedup only: a retry that re-sends these records dedups them again. No
+		// state is echoed (none covers these records yet).
+		if err := st.commit(ctx, s.props(st, s.last())); err != nil {
+			return airbyte.SystemErrorf("%v", err).WithStream(st.desc)
+		}
+	}
 	return nil
 }
+
+// maxIndexedRows bounds the key index of one batch of a dedup stream (about 50 bytes a row).
+const maxIndexedRows = 1_000_000
 
 // fastRecord handles a valid RECORD line without encoding/json, which would copy and rescan the
 // record data; that decode was the largest cost of the write path. Other lines are left to the
