@@ -78,6 +78,8 @@ def duckdb_nested(chk: Checks, table, records: list[dict]) -> None:
         f"SELECT strftime({start}, '%Y-%m') AS m, count(*), min({start}) FROM t GROUP BY 1").fetchall()}
     want: dict = {}
     for r in {r["data"]["id"]: r for r in records}.values():
+        if r["data"].get("_ab_cdc_deleted_at") is not None:
+            continue  # a tombstone: the key has no row
         s = (r["data"].get("timeInterval") or {}).get("start")
         t = parse_instant(s).astimezone(dt.timezone.utc) if s else None
         w = want.setdefault(t.strftime("%Y-%m") if t else None, [0, None])
