@@ -506,3 +506,49 @@ func TestLookbackStateSize(t *testing.T) {
 		t.Errorf("%.1f bytes per kept entry; the packing should stay near 19", perEntry)
 	}
 }
+
+// TestSplitNeverOverlapsWindows: members whose entries are dense near now (one a minute) and
+// sparse before; under a rate limit idle workers split windows. A window's density may only
+// count the entries inside it: counting the ones its widened end filter returns above it once
+// put a cut above the window's own top, so windows overlapped or ran backwards, re-read the same
+// entries again and again, and the read never ended.
+func TestSplitNeverOverlapsWindows(t *testing.T) {
+	cfg := clockifysim.Scaled(1200)
+	cfg.Latency = 20 * time.Millisecond
+	s := startSim(t, cfg, nil)
+	ws := s.WorkspaceIDs()[0]
+	for _, u := range s.UserIDs(ws)[1:] {
+		if _, err := s.AddTimeEntries(ws, u, 540); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := configuredCatalog(t, map[string]airbyte.SyncMode{sTimeEntries: airbyte.FullRefresh}, nil)
+	conf := s.config(map[string]any{"page_size": 50, "workspace_id": ws, "requests_per_second": 100, "max_requests_per_second": 100, "max_concurrency": 8})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res := readCmd(t, ctx, New(), conf, cat, nil)
+	if res.code != 0 {
+		t.Fatalf("exit %d %+v", res.code, res.errors())
+	}
+	got := idsByStream(t, res.records())[sTimeEntries]
+	if d := diffIDs(s.GroundTruth()[sTimeEntries], got); d != "" {
+		t.Fatalf("%d records for %d entries: %s", len(got), len(s.GroundTruth()[sTimeEntries]), d)
+	}
+	for _, l := range res.logs("DEBUG") {
+		if i := strings.Index(l, "is split at"); i >= 0 {
+			t.Log(l[i:])
+		}
+	}
+	// Each member is one chain of pages at least; splits may add a few pages each, not re-reads.
+	perMember := map[string]int64{}
+	for _, e := range entries(t, res) {
+		perMember[e.UserID]++
+	}
+	var teMin int64
+	for _, n := range perMember {
+		teMin += max(1, (n+49)/50)
+	}
+	if teReqs := s.Stats().Routes[sTimeEntries]; float64(teReqs) > 1.5*float64(teMin) {
+		t.Errorf("%d time-entry requests for a minimum of %d", teReqs, teMin)
+	}
+}

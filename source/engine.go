@@ -669,6 +669,7 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 	count := 0
 	w := pc.win
 	var pageOld, pageNew time.Time
+	inWindow := 0
 	below, track := false, e.tracksDeletions(r)
 	if w != nil {
 		// The window's bounds hold still for the page: a split waits for it.
@@ -693,18 +694,21 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 					return nil
 				}
 			case w != nil:
-				if pageOld.IsZero() || t.Before(pageOld) {
-					pageOld = t
-				}
-				if t.After(pageNew) {
-					pageNew = t
-				}
 				if t.Before(w.lo) {
 					below = true
 					return nil
 				}
 				if !t.Before(w.hi) {
 					return nil
+				}
+				// Only entries inside the window tell its density and how far it got: the
+				// widened end filter also returns up to 14 h of entries above it.
+				inWindow++
+				if pageOld.IsZero() || t.Before(pageOld) {
+					pageOld = t
+				}
+				if t.After(pageNew) {
+					pageNew = t
 				}
 				if t.After(w.newest) {
 					w.newest, w.newestRaw = t, raw
@@ -769,7 +773,7 @@ func (e *engine) page(j *job, pc *pageCtx, reqPath string, skip int) (int, error
 	}
 	if w != nil {
 		w.pages++
-		w.entries += count - skip
+		w.entries += inWindow
 		if !pageOld.IsZero() && (w.frontier.IsZero() || pageOld.Before(w.frontier)) {
 			w.frontier = pageOld
 		}

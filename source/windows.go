@@ -34,6 +34,8 @@ const (
 	minSplitPages = 4
 	// splitMargin is how far short of k pages' span a split is placed, against density noise.
 	splitMargin = 0.02
+	// splitReread is the most a split may read twice, as a share of the pages it takes over.
+	splitReread = 0.05
 	// feedLag is how far behind now the change feed is read: Clockify lists a deletion about a
 	// minute after it happens.
 	feedLag = 5 * time.Minute
@@ -458,8 +460,18 @@ func (e *engine) split() *job {
 	left := best.pagesLeft(pageSize)
 	k := math.Floor(left / 2)
 	perEntry := best.top.Sub(best.frontier).Seconds() / float64(best.entries)
+	if k < 1 || perEntry <= 0 || best.last {
+		return nil
+	}
+	// The lower half's end filter is widened by maxZoneOffset, so it pages through that much of
+	// the upper half again before it reaches its own entries: with dense entries (one a minute)
+	// that is many pages, and the split must take over far more than it re-reads to pay.
+	if reread := maxZoneOffset.Seconds() / perEntry / pageSize; reread > splitReread*k {
+		return nil
+	}
 	at := best.frontier.Add(-time.Duration(k * pageSize * perEntry * (1 - splitMargin) * float64(time.Second))).Truncate(time.Second)
-	if k < 1 || !at.After(best.lo) || !at.Before(best.frontier) || best.last {
+	// lo < at < frontier ≤ hi: the two halves neither overlap nor leave a gap.
+	if !at.After(best.lo) || !at.Before(best.frontier) || !at.Before(best.hi) {
 		return nil
 	}
 	nw := &window{m: m, lo: best.lo, hi: at, found: map[string]bool{}}

@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -25,6 +26,8 @@ from .sim import Sim, StatsPoller
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 ROOT = os.path.dirname(HERE)
+# A rate-control read takes well under a minute at 10 requests/s; this bounds one that never ends.
+RATE_RUN_TIMEOUT_S = 900
 
 
 def log(msg: str) -> None:
@@ -278,6 +281,9 @@ class Bench:
             with StatsPoller(sim) as poller, open(os.path.join(d, "stderr.log"), "wb") as se, \
                     open(os.path.join(d, "stdout.jsonl"), "wb") as so:
                 proc = subprocess.Popen([procs.GNU_TIME, "-v", "-o", time_path, *inv.argv], stdout=subprocess.PIPE, stderr=se)
+                # The loop below ends when the read does; a read that never ends is killed, not waited for.
+                watchdog = threading.Timer(RATE_RUN_TIMEOUT_S, proc.kill)
+                watchdog.start()
                 for line in proc.stdout:
                     so.write(line)
                     if b'"RECORD"' in line[:64]:
@@ -286,7 +292,8 @@ class Bench:
                         ev = analyze.rate_event(json.loads(line)["log"]["message"])
                         if ev:
                             events.append({"t": time.time(), "kind": ev[0], "rate": ev[1]})
-                rc = proc.wait(timeout=1800)
+                rc = proc.wait(timeout=60)
+                watchdog.cancel()
             t_end = time.time()
             st = sim.stats()
         with open(time_path, encoding="utf-8") as f:
