@@ -21,6 +21,16 @@ const (
 	DefaultTargetFileSizeBytes = 256 << 20
 )
 
+// DefaultMaxValueBytes bounds one string or JSON value: 16 MiB, the length Snowflake gives a
+// VARCHAR declared without one, so every value kept is one Snowflake reads without a declared
+// length. It also bounds memory: the Parquet writer holds about ten copies of the value it writes.
+const DefaultMaxValueBytes = 16 << 20
+
+// MaxLineBytes is the longest input line (one Airbyte message) the destination reads: a longer
+// one fails the sync with an error naming its stream and size. Reading a line takes up to twice
+// its size, so this keeps a record at the largest the memory goal (512 MiB) leaves room for.
+const MaxLineBytes = 128 << 20
+
 // Config is the destination config: the catalog/storage settings at the top level plus our own keys.
 type Config struct {
 	catalogs.Settings
@@ -29,6 +39,9 @@ type Config struct {
 	FlushBytes           int64  `json:"flush_bytes,omitempty"`
 	FlushIntervalSeconds int64  `json:"flush_interval_seconds,omitempty"`
 	TargetFileSizeBytes  int64  `json:"target_file_size_bytes,omitempty"`
+	// MaxValueBytes bounds a string or JSON value (its JSON text); a longer one is stored as null
+	// and the change recorded in the row's _airbyte_meta.
+	MaxValueBytes int64 `json:"max_value_bytes,omitempty"`
 	// Dedup is how append_dedup and overwrite_dedup remove superseded rows: DedupMergeOnRead
 	// (position delete files, the default) or DedupCopyOnWrite (rewrite the files holding them).
 	Dedup string `json:"dedup,omitempty"`
@@ -105,6 +118,12 @@ func parseConfig(raw json.RawMessage) (*Config, error) {
 	if c.TargetFileSizeBytes <= 0 {
 		c.TargetFileSizeBytes = DefaultTargetFileSizeBytes
 	}
+	switch {
+	case c.MaxValueBytes <= 0:
+		c.MaxValueBytes = DefaultMaxValueBytes
+	case c.MaxValueBytes > MaxLineBytes:
+		return nil, airbyte.ConfigErrorf("max_value_bytes is %d; it can be at most %d, the longest input line the destination reads", c.MaxValueBytes, MaxLineBytes)
+	}
 	return &c, nil
 }
 
@@ -152,6 +171,11 @@ func specJSON() json.RawMessage {
 		"type": "string", "title": "How deduplication removes superseded rows", "order": n + 5,
 		"enum": []string{DedupMergeOnRead, DedupCopyOnWrite}, "default": DedupMergeOnRead,
 		"description": "merge_on_read writes position delete files (small writes; readers apply them; compaction folds them); copy_on_write rewrites the data files that hold superseded rows (readers never see delete files; each sync rewrites the files it touches).",
+	}
+	props["max_value_bytes"] = map[string]any{
+		"type": "integer", "title": "Longest string or JSON value kept (bytes)", "order": n + 7, "minimum": 1, "maximum": MaxLineBytes,
+		"default":     DefaultMaxValueBytes,
+		"description": "A string or JSON value whose JSON text is longer is stored as null, with a NULLED change (DESTINATION_FIELD_SIZE_LIMITATION) in the row's _airbyte_meta and a WARN naming the stream and field. Primary keys and cursors are always kept.",
 	}
 	props["streams"] = map[string]any{
 		"type": "object", "title": "Per-stream settings", "order": n + 6,
