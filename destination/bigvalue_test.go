@@ -103,3 +103,45 @@ func TestDefaultMaxValueBytesKeepsLargeValues(t *testing.T) {
 		t.Fatalf("the 3 MB value did not come back intact (%d rows, meta %s)", len(rows), rows[0]["_airbyte_meta"])
 	}
 }
+
+// A row whose values together are over max_row_bytes loses its largest values first, each with a
+// NULLED change of reason DESTINATION_RECORD_SIZE_LIMITATION; its key and smaller values stay.
+func TestRowOverMaxRowBytesLosesItsLargestValues(t *testing.T) {
+	h := newHarness(t)
+	h.cfg["max_row_bytes"] = 60
+	cc := catalogFor("items", bigSchema, "append_dedup", "id", "", 1, 0)
+	key := strings.Repeat("k", 100) // keys are never counted nor nulled
+	s, u := strings.Repeat("s", 40), strings.Repeat("u", 30)
+	out := h.mustWrite(cc, lines(
+		rec("items", fmt.Sprintf(`{"id":%q,"s":%q,"u":%q,"t":{"note":"n","n":1}}`, key, s, u), 1),
+		rec("items", fmt.Sprintf(`{"id":"fits","s":%q,"t":{"note":"n","n":2}}`, s), 1),
+		state("items", 1, 1)))
+	rows := h.rows("clockify", "items", "id")
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	byID := map[string]map[string]string{}
+	for _, r := range rows {
+		byID[r["id"]] = r
+	}
+	if r := byID[key]; r == nil || r["s"] != "<null>" || r["u"] != u || r["t"] != `{"n":1,"note":"n"}` ||
+		!strings.Contains(r["_airbyte_meta"], `{"field":"s","change":"NULLED","reason":"DESTINATION_RECORD_SIZE_LIMITATION"}`) ||
+		strings.Count(r["_airbyte_meta"], `"field"`) != 1 {
+		t.Errorf("row over the bound: %v", r)
+	}
+	if r := byID["fits"]; r == nil || r["s"] != s || strings.Contains(r["_airbyte_meta"], "NULLED") {
+		t.Errorf("row within the bound: %v", r)
+	}
+	warns := 0
+	for _, l := range out {
+		if strings.Contains(l, `"WARN"`) && strings.Contains(l, "max_row_bytes") {
+			warns++
+			if !strings.Contains(l, "stream items") || !strings.Contains(l, "field s ") || strings.Contains(l, s) {
+				t.Errorf("WARN: %s", l)
+			}
+		}
+	}
+	if warns != 1 {
+		t.Errorf("%d WARNs about max_row_bytes, want 1:\n%s", warns, strings.Join(out, "\n"))
+	}
+}

@@ -26,10 +26,16 @@ const (
 // length. It also bounds memory: the Parquet writer holds about ten copies of the value it writes.
 const DefaultMaxValueBytes = 16 << 20
 
+// DefaultMaxRowBytes bounds the values one row keeps together, for the same memory reason: a row
+// of many values just under max_value_bytes would otherwise cost as much as one huge value (seven
+// of 16 MiB: 928 MiB). 32 MiB keeps a row under the memory goal with room for reading the next line.
+const DefaultMaxRowBytes = 32 << 20
+
 // MaxLineBytes is the longest input line (one Airbyte message) the destination reads: a longer
-// one fails the sync with an error naming its stream and size. Reading a line takes up to twice
-// its size, so this keeps a record at the largest the memory goal (512 MiB) leaves room for.
-const MaxLineBytes = 128 << 20
+// one fails the sync with an error naming its stream and size. Reading a line takes up to twice its
+// size (its pieces, then the joined line), next to a kept value being written: 100 MiB keeps that
+// under the memory goal (512 MiB) and is five times Airbyte Cloud's 20 MB record limit.
+const MaxLineBytes = 100 << 20
 
 // Config is the destination config: the catalog/storage settings at the top level plus our own keys.
 type Config struct {
@@ -42,6 +48,9 @@ type Config struct {
 	// MaxValueBytes bounds a string or JSON value (its JSON text); a longer one is stored as null
 	// and the change recorded in the row's _airbyte_meta.
 	MaxValueBytes int64 `json:"max_value_bytes,omitempty"`
+	// MaxRowBytes bounds the values a row keeps together (their JSON text): the largest are stored
+	// as null until the rest fit.
+	MaxRowBytes int64 `json:"max_row_bytes,omitempty"`
 	// Dedup is how append_dedup and overwrite_dedup remove superseded rows: DedupMergeOnRead
 	// (position delete files, the default) or DedupCopyOnWrite (rewrite the files holding them).
 	Dedup string `json:"dedup,omitempty"`
@@ -124,6 +133,12 @@ func parseConfig(raw json.RawMessage) (*Config, error) {
 	case c.MaxValueBytes > MaxLineBytes:
 		return nil, airbyte.ConfigErrorf("max_value_bytes is %d; it can be at most %d, the longest input line the destination reads", c.MaxValueBytes, MaxLineBytes)
 	}
+	switch {
+	case c.MaxRowBytes <= 0:
+		c.MaxRowBytes = DefaultMaxRowBytes
+	case c.MaxRowBytes > MaxLineBytes:
+		return nil, airbyte.ConfigErrorf("max_row_bytes is %d; it can be at most %d, the longest input line the destination reads", c.MaxRowBytes, MaxLineBytes)
+	}
 	return &c, nil
 }
 
@@ -176,6 +191,11 @@ func specJSON() json.RawMessage {
 		"type": "integer", "title": "Longest string or JSON value kept (bytes)", "order": n + 7, "minimum": 1, "maximum": MaxLineBytes,
 		"default":     DefaultMaxValueBytes,
 		"description": "A string or JSON value whose JSON text is longer is stored as null, with a NULLED change (DESTINATION_FIELD_SIZE_LIMITATION) in the row's _airbyte_meta and a WARN naming the stream and field. Primary keys and cursors are always kept.",
+	}
+	props["max_row_bytes"] = map[string]any{
+		"type": "integer", "title": "Most value bytes one row keeps (bytes)", "order": n + 8, "minimum": 1, "maximum": MaxLineBytes,
+		"default":     DefaultMaxRowBytes,
+		"description": "When a record's values (their JSON text) are longer together, its largest values are stored as null until the rest fit, each with a NULLED change (DESTINATION_RECORD_SIZE_LIMITATION) in the row's _airbyte_meta and a WARN. Primary keys and cursors are always kept.",
 	}
 	props["streams"] = map[string]any{
 		"type": "object", "title": "Per-stream settings", "order": n + 6,

@@ -84,7 +84,10 @@ type rowBuilder struct {
 	// maxValue bounds a string or JSON value (its JSON text, quotes excluded); a longer one is
 	// stored as null. 0: no bound.
 	maxValue int
-	tooLong  []string // the current record's fields nulled for their size
+	// maxRow bounds the JSON text of the values a row keeps together; the largest go first. 0: no
+	// bound.
+	maxRow  int
+	tooLong []sizeNote // the current record's fields nulled for their size
 	// random feeds the raw ids: a buffered crypto/rand reader of its own, so a row costs no
 	// system call and no process-wide setting (uuid.EnableRandPool) is needed.
 	random *bufio.Reader
@@ -201,6 +204,9 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 		}
 	}
 	b.changes, b.tooLong = b.changes[:0], b.tooLong[:0]
+	if b.maxRow > 0 {
+		b.fitRow()
+	}
 	for i := range b.cols {
 		c := &b.cols[i]
 		if ch := b.appendValue(c, b.raw[i], &b.cur[i]); ch != unchanged {
@@ -335,10 +341,13 @@ const (
 	nulledOutOfRange
 	// The value is stored as null: a string or JSON value longer than max_value_bytes.
 	nulledTooLong
+	// The value is stored as null: the largest of a row whose values are longer than
+	// max_row_bytes together.
+	nulledRowTooLong
 )
 
 func (c conversion) nulls() bool {
-	return c == nulledWrongType || c == nulledOutOfRange || c == nulledTooLong
+	return c == nulledWrongType || c == nulledOutOfRange || c == nulledTooLong || c == nulledRowTooLong
 }
 
 // record is the _airbyte_meta change for field. The protocol knows two changes, NULLED and
@@ -352,6 +361,8 @@ func (c conversion) record(field string) airbyte.Change {
 		return airbyte.Change{Field: field, Change: airbyte.ChangeTruncated, Reason: airbyte.ReasonDestinationFieldSizeLimit}
 	case nulledOutOfRange, nulledTooLong:
 		return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationFieldSizeLimit}
+	case nulledRowTooLong:
+		return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationRecordSizeLimit}
 	}
 	return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationTypecastError}
 }
@@ -486,12 +497,52 @@ func (b *rowBuilder) overBound(k colKind, raw []byte) bool {
 	return k == kJSON
 }
 
+// sizeNote is a field of the current record nulled for its size: over max_value_bytes, or (row)
+// the largest of a row over max_row_bytes.
+type sizeNote struct {
+	field string
+	row   bool
+}
+
 // note records the change ch of field in the current row's _airbyte_meta.
 func (b *rowBuilder) note(ch conversion, field string) {
 	b.changes = append(b.changes, ch.record(field))
-	if ch == nulledTooLong {
-		b.tooLong = append(b.tooLong, field)
+	if ch == nulledTooLong || ch == nulledRowTooLong {
+		b.tooLong = append(b.tooLong, sizeNote{field, ch == nulledRowTooLong})
 	}
+}
+
+// fitRow nulls the largest values of the current record until the rest, measured as JSON text,
+// fit in maxRow: the Parquet writer holds several copies of every value of a row, so a row of
+// many values each under max_value_bytes could still take more memory than the destination has.
+// Primary keys and cursors are kept (they are small in any sane stream), and so are values over
+// max_value_bytes, which are nulled anyway and not counted.
+func (b *rowBuilder) fitRow() {
+	total := 0
+	for i := range b.cols {
+		if b.rowCandidate(i) {
+			total += len(b.raw[i])
+		}
+	}
+	for total > b.maxRow {
+		big := -1
+		for i := range b.cols {
+			if b.rowCandidate(i) && (big < 0 || len(b.raw[i]) > len(b.raw[big])) {
+				big = i
+			}
+		}
+		if big < 0 {
+			return
+		}
+		total -= len(b.raw[big])
+		b.raw[big] = nil // appended as null, with this change only
+		b.note(nulledRowTooLong, b.cols[big].prop)
+	}
+}
+
+func (b *rowBuilder) rowCandidate(i int) bool {
+	c := &b.cols[i]
+	return !c.track && !isNull(b.raw[i]) && (c.node != nil || !b.overBound(c.kind, b.raw[i]))
 }
 
 // bigValue is the size from which a string is given exactly the room it needs: Arrow grows its
