@@ -76,6 +76,7 @@ const (
 	ReasonSourceRetrievalError          ChangeReason = "SOURCE_RETRIEVAL_ERROR"
 	ReasonDestinationTypecastError      ChangeReason = "DESTINATION_TYPECAST_ERROR"
 	ReasonDestinationFieldSizeLimit     ChangeReason = "DESTINATION_FIELD_SIZE_LIMITATION"
+	ReasonDestinationRecordSizeLimit    ChangeReason = "DESTINATION_RECORD_SIZE_LIMITATION"
 	ReasonDestinationSerializationError ChangeReason = "DESTINATION_SERIALIZATION_ERROR"
 )
 

@@ -193,28 +193,45 @@ func EchoState(line []byte, recordCount, rejected int64) ([]byte, error) {
 // ReadLines calls fn for every non-blank line of r, numbered from 1. Lines may be of any length and
 // the last one needs no newline. The slice passed to fn is only valid during the call.
 func ReadLines(r io.Reader, fn func(lineNo int, line []byte) error) error {
+	return ReadLinesMax(r, 0, fn)
+}
+
+// ReadLinesMax is ReadLines with a bound: a line longer than maxLen bytes (0: no bound) is read to
+// its end without being kept, and ReadLinesMax returns a *LineTooLongError that says its size and,
+// when it is a record, its stream.
+func ReadLinesMax(r io.Reader, maxLen int, fn func(lineNo int, line []byte) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	// A line longer than the buffer is kept as its chunks and joined once at its exact length:
 	// appending to one slice would allocate about five times the line on the way.
 	var parts [][]byte
 	var long []byte
+	size := 0
 	n := 0
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			parts = append(parts, bytes.Clone(chunk))
+			if size += len(chunk); maxLen > 0 && size > maxLen {
+				return tooLong(br, n+1, maxLen, parts, false)
+			}
 			continue
 		}
 		line := chunk
 		if parts != nil {
+			if maxLen > 0 && size+len(bytes.TrimRight(chunk, " \t\r\n")) > maxLen {
+				return tooLong(br, n+1, maxLen, append(parts, chunk), true)
+			}
 			parts = append(parts, chunk)
 			long = bytes.Join(parts, nil)
-			parts = nil
+			parts, size = nil, 0
 			line = long
 		}
 		if len(line) > 0 {
 			n++
 			if t := bytes.TrimSpace(line); len(t) > 0 {
+				if maxLen > 0 && len(t) > maxLen {
+					return tooLong(br, n, maxLen, [][]byte{line}, true)
+				}
 				if ferr := fn(n, t); ferr != nil {
 					return ferr
 				}

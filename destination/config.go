@@ -21,6 +21,22 @@ const (
 	DefaultTargetFileSizeBytes = 256 << 20
 )
 
+// DefaultMaxValueBytes bounds one string or JSON value: 16 MiB, the length Snowflake gives a
+// VARCHAR declared without one, so every value kept is one Snowflake reads without a declared
+// length. It also bounds memory: the Parquet writer holds about ten copies of the value it writes.
+const DefaultMaxValueBytes = 16 << 20
+
+// DefaultMaxRowBytes bounds the values one row keeps together, for the same memory reason: a row
+// of many values just under max_value_bytes would otherwise cost as much as one huge value (seven
+// of 16 MiB: 928 MiB). 32 MiB keeps a row under the memory goal with room for reading the next line.
+const DefaultMaxRowBytes = 32 << 20
+
+// MaxLineBytes is the longest input line (one Airbyte message) the destination reads: a longer
+// one fails the sync with an error naming its stream and size. Reading a line takes up to twice its
+// size (its pieces, then the joined line), next to a kept value being written: 100 MiB keeps that
+// under the memory goal (512 MiB) and is five times Airbyte Cloud's 20 MB record limit.
+const MaxLineBytes = 100 << 20
+
 // Config is the destination config: the catalog/storage settings at the top level plus our own keys.
 type Config struct {
 	catalogs.Settings
@@ -29,6 +45,12 @@ type Config struct {
 	FlushBytes           int64  `json:"flush_bytes,omitempty"`
 	FlushIntervalSeconds int64  `json:"flush_interval_seconds,omitempty"`
 	TargetFileSizeBytes  int64  `json:"target_file_size_bytes,omitempty"`
+	// MaxValueBytes bounds a string or JSON value (its JSON text); a longer one is stored as null
+	// and the change recorded in the row's _airbyte_meta.
+	MaxValueBytes int64 `json:"max_value_bytes,omitempty"`
+	// MaxRowBytes bounds the values a row keeps together (their JSON text): the largest are stored
+	// as null until the rest fit.
+	MaxRowBytes int64 `json:"max_row_bytes,omitempty"`
 	// Dedup is how append_dedup and overwrite_dedup remove superseded rows: DedupMergeOnRead
 	// (position delete files, the default) or DedupCopyOnWrite (rewrite the files holding them).
 	Dedup string `json:"dedup,omitempty"`
@@ -105,6 +127,18 @@ func parseConfig(raw json.RawMessage) (*Config, error) {
 	if c.TargetFileSizeBytes <= 0 {
 		c.TargetFileSizeBytes = DefaultTargetFileSizeBytes
 	}
+	switch {
+	case c.MaxValueBytes <= 0:
+		c.MaxValueBytes = DefaultMaxValueBytes
+	case c.MaxValueBytes > MaxLineBytes:
+		return nil, airbyte.ConfigErrorf("max_value_bytes is %d; it can be at most %d, the longest input line the destination reads", c.MaxValueBytes, MaxLineBytes)
+	}
+	switch {
+	case c.MaxRowBytes <= 0:
+		c.MaxRowBytes = DefaultMaxRowBytes
+	case c.MaxRowBytes > MaxLineBytes:
+		return nil, airbyte.ConfigErrorf("max_row_bytes is %d; it can be at most %d, the longest input line the destination reads", c.MaxRowBytes, MaxLineBytes)
+	}
 	return &c, nil
 }
 
@@ -152,6 +186,16 @@ func specJSON() json.RawMessage {
 		"type": "string", "title": "How deduplication removes superseded rows", "order": n + 5,
 		"enum": []string{DedupMergeOnRead, DedupCopyOnWrite}, "default": DedupMergeOnRead,
 		"description": "merge_on_read writes position delete files (small writes; readers apply them; compaction folds them); copy_on_write rewrites the data files that hold superseded rows (readers never see delete files; each sync rewrites the files it touches).",
+	}
+	props["max_value_bytes"] = map[string]any{
+		"type": "integer", "title": "Longest string or JSON value kept (bytes)", "order": n + 7, "minimum": 1, "maximum": MaxLineBytes,
+		"default":     DefaultMaxValueBytes,
+		"description": "A string or JSON value whose JSON text is longer is stored as null, with a NULLED change (DESTINATION_FIELD_SIZE_LIMITATION) in the row's _airbyte_meta and a WARN naming the stream and field. Primary keys and cursors are always kept.",
+	}
+	props["max_row_bytes"] = map[string]any{
+		"type": "integer", "title": "Most value bytes one row keeps (bytes)", "order": n + 8, "minimum": 1, "maximum": MaxLineBytes,
+		"default":     DefaultMaxRowBytes,
+		"description": "When a record's values (their JSON text) are longer together, its largest values are stored as null until the rest fit, each with a NULLED change (DESTINATION_RECORD_SIZE_LIMITATION) in the row's _airbyte_meta and a WARN. Primary keys and cursors are always kept.",
 	}
 	props["streams"] = map[string]any{
 		"type": "object", "title": "Per-stream settings", "order": n + 6,

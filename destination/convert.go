@@ -81,6 +81,13 @@ type rowBuilder struct {
 	rawUUID uuid.UUID
 	nested  value            // the current record's value of a cursor inside a struct column
 	changes []airbyte.Change // the current record's changes
+	// maxValue bounds a string or JSON value (its JSON text, quotes excluded); a longer one is
+	// stored as null. 0: no bound.
+	maxValue int
+	// maxRow bounds the JSON text of the values a row keeps together; the largest go first. 0: no
+	// bound.
+	maxRow  int
+	tooLong []sizeNote // the current record's fields nulled for their size
 	// random feeds the raw ids: a buffered crypto/rand reader of its own, so a row costs no
 	// system call and no process-wide setting (uuid.EnableRandPool) is needed.
 	random *bufio.Reader
@@ -196,11 +203,14 @@ func (b *rowBuilder) add(data []byte, emittedAt int64, srcMeta *airbyte.RecordMe
 			return fmt.Errorf("primary key field %q: value %s does not fit type %s", c.prop, truncate(b.raw[i]), kindName(c.kind))
 		}
 	}
-	b.changes = b.changes[:0]
+	b.changes, b.tooLong = b.changes[:0], b.tooLong[:0]
+	if b.maxRow > 0 {
+		b.fitRow()
+	}
 	for i := range b.cols {
 		c := &b.cols[i]
 		if ch := b.appendValue(c, b.raw[i], &b.cur[i]); ch != unchanged {
-			b.changes = append(b.changes, ch.record(c.prop))
+			b.note(ch, c.prop)
 		}
 	}
 	if err := b.newRawID(); err != nil {
@@ -329,9 +339,16 @@ const (
 	nulledWrongType
 	// The value is stored as null: it is of the column's type but outside its range.
 	nulledOutOfRange
+	// The value is stored as null: a string or JSON value longer than max_value_bytes.
+	nulledTooLong
+	// The value is stored as null: the largest of a row whose values are longer than
+	// max_row_bytes together.
+	nulledRowTooLong
 )
 
-func (c conversion) nulls() bool { return c == nulledWrongType || c == nulledOutOfRange }
+func (c conversion) nulls() bool {
+	return c == nulledWrongType || c == nulledOutOfRange || c == nulledTooLong || c == nulledRowTooLong
+}
 
 // record is the _airbyte_meta change for field. The protocol knows two changes, NULLED and
 // TRUNCATED; a value stored with some of its content lost (bytes that were not UTF-8, digits a
@@ -342,8 +359,10 @@ func (c conversion) record(field string) airbyte.Change {
 		return airbyte.Change{Field: field, Change: airbyte.ChangeTruncated, Reason: airbyte.ReasonDestinationSerializationError}
 	case roundedToType:
 		return airbyte.Change{Field: field, Change: airbyte.ChangeTruncated, Reason: airbyte.ReasonDestinationFieldSizeLimit}
-	case nulledOutOfRange:
+	case nulledOutOfRange, nulledTooLong:
 		return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationFieldSizeLimit}
+	case nulledRowTooLong:
+		return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationRecordSizeLimit}
 	}
 	return airbyte.Change{Field: field, Change: airbyte.ChangeNulled, Reason: airbyte.ReasonDestinationTypecastError}
 }
@@ -447,6 +466,10 @@ func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) conversion {
 	if c.node != nil {
 		return b.appendNode(fb, c.node, raw)
 	}
+	if !c.track && b.overBound(c.kind, raw) {
+		fb.AppendNull()
+		return nulledTooLong
+	}
 	v, body, conv := parse(c, raw, c.track)
 	if conv.nulls() || v.null {
 		fb.AppendNull()
@@ -462,11 +485,79 @@ func (b *rowBuilder) appendValue(c *column, raw []byte, out *value) conversion {
 	return conv
 }
 
+// overBound reports whether raw is a string or JSON value over the builder's bound. Primary keys
+// and cursors are never checked: a row keeps them whatever their size.
+func (b *rowBuilder) overBound(k colKind, raw []byte) bool {
+	switch {
+	case b.maxValue <= 0 || len(raw) <= b.maxValue:
+		return false
+	case k == kString:
+		return raw[0] == '"' && len(raw)-2 > b.maxValue
+	}
+	return k == kJSON
+}
+
+// sizeNote is a field of the current record nulled for its size: over max_value_bytes, or (row)
+// the largest of a row over max_row_bytes.
+type sizeNote struct {
+	field string
+	row   bool
+}
+
+// note records the change ch of field in the current row's _airbyte_meta.
+func (b *rowBuilder) note(ch conversion, field string) {
+	b.changes = append(b.changes, ch.record(field))
+	if ch == nulledTooLong || ch == nulledRowTooLong {
+		b.tooLong = append(b.tooLong, sizeNote{field, ch == nulledRowTooLong})
+	}
+}
+
+// fitRow nulls the largest values of the current record until the rest, measured as JSON text,
+// fit in maxRow: the Parquet writer holds several copies of every value of a row, so a row of
+// many values each under max_value_bytes could still take more memory than the destination has.
+// Primary keys and cursors are kept (they are small in any sane stream), and so are values over
+// max_value_bytes, which are nulled anyway and not counted.
+func (b *rowBuilder) fitRow() {
+	total := 0
+	for i := range b.cols {
+		if b.rowCandidate(i) {
+			total += len(b.raw[i])
+		}
+	}
+	for total > b.maxRow {
+		big := -1
+		for i := range b.cols {
+			if b.rowCandidate(i) && (big < 0 || len(b.raw[i]) > len(b.raw[big])) {
+				big = i
+			}
+		}
+		if big < 0 {
+			return
+		}
+		total -= len(b.raw[big])
+		b.raw[big] = nil // appended as null, with this change only
+		b.note(nulledRowTooLong, b.cols[big].prop)
+	}
+}
+
+func (b *rowBuilder) rowCandidate(i int) bool {
+	c := &b.cols[i]
+	return !c.track && !isNull(b.raw[i]) && (c.node != nil || !b.overBound(c.kind, b.raw[i]))
+}
+
+// bigValue is the size from which a string is given exactly the room it needs: Arrow grows its
+// buffer to the next power of two and zeroes it, up to twice a large value's size.
+const bigValue = 1 << 20
+
 // appendLeaf appends a converted non-null value of kind k.
 func appendLeaf(fb array.Builder, k colKind, v value, body []byte) {
 	switch k {
 	case kJSON, kString:
-		fb.(*array.StringBuilder).BinaryBuilder.Append(body)
+		bb := fb.(*array.StringBuilder).BinaryBuilder
+		if len(body) >= bigValue && bb.DataCap()-bb.DataLen() < len(body) {
+			bb.ReserveData(len(body))
+		}
+		bb.Append(body)
 	case kBool:
 		fb.(*array.BooleanBuilder).Append(v.i == 1)
 	case kInt32:
@@ -567,7 +658,7 @@ func (b *rowBuilder) appendNode(fb array.Builder, n *node, raw []byte) conversio
 		for i := range n.children {
 			c := &n.children[i]
 			if ch := b.appendNode(sb.FieldBuilder(i), c, n.raw[i]); ch != unchanged {
-				b.changes = append(b.changes, ch.record(c.path))
+				b.note(ch, c.path)
 			}
 		}
 		return unchanged
@@ -581,13 +672,17 @@ func (b *rowBuilder) appendNode(fb array.Builder, n *node, raw []byte) conversio
 		vb := lb.ValueBuilder()
 		if jsonscan.EachElement(raw, func(e []byte) error {
 			if ch := b.appendNode(vb, n.elem, e); ch != unchanged {
-				b.changes = append(b.changes, ch.record(n.elem.path))
+				b.note(ch, n.elem.path)
 			}
 			return nil
 		}) != nil {
 			return nulledWrongType // raw was validated as a whole, so this cannot happen
 		}
 		return unchanged
+	}
+	if !n.track && b.overBound(n.kind, raw) {
+		fb.AppendNull()
+		return nulledTooLong
 	}
 	v, body, conv := parse(&column{kind: n.kind}, raw, n.track)
 	if conv.nulls() || v.null {

@@ -514,7 +514,17 @@ func (s *session) run(ctx context.Context, in io.Reader) (err error) {
 			s.abort()
 		}
 	}()
-	if err := airbyte.ReadLines(in, func(n int, line []byte) error { return s.line(ctx, n, line) }); err != nil {
+	if err := airbyte.ReadLinesMax(in, MaxLineBytes, func(n int, line []byte) error { return s.line(ctx, n, line) }); err != nil {
+		var long *airbyte.LineTooLongError
+		if errors.As(err, &long) {
+			// The record is not dropped silently: the sync fails, and with it every record since the
+			// last echoed STATE, as for any bad line.
+			e := airbyte.SystemErrorf("%v (a value over max_value_bytes is stored as null, but the whole line must fit)", long)
+			if st := s.find(long.Stream); st != nil {
+				e = e.WithStream(st.desc)
+			}
+			return e
+		}
 		return err
 	}
 	return s.finish(ctx)

@@ -2,6 +2,7 @@ package destination
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 
@@ -46,12 +47,13 @@ type stream struct {
 
 	tbl        *table.Table
 	open       *batch
-	inh        *inheritance // rows of this generation that earlier attempts committed (attempts.go)
-	firstState string       // digest of this run's first STATE of the stream that followed records
-	complete   bool         // a STREAM_STATUS COMPLETE arrived
-	finalized  bool         // older data replaced (truncate) after completion
-	committed  int64        // rows committed in this sync
-	received   int64        // rows since the previous STATE of this stream
+	inh        *inheritance      // rows of this generation that earlier attempts committed (attempts.go)
+	firstState string            // digest of this run's first STATE of the stream that followed records
+	complete   bool              // a STREAM_STATUS COMPLETE arrived
+	finalized  bool              // older data replaced (truncate) after completion
+	committed  int64             // rows committed in this sync
+	received   int64             // rows since the previous STATE of this stream
+	warnedLong map[sizeNote]bool // fields already named in a WARN for a value nulled for its size
 }
 
 // newStream prepares a configured stream; names are its table's candidate names in namespace.
@@ -189,6 +191,9 @@ func (st *stream) add(ctx context.Context, line int, data []byte, emittedAt int6
 	if err := b.rb.add(data, emittedAt, meta); err != nil {
 		return err
 	}
+	for _, n := range b.rb.tooLong {
+		st.warnTooLong(line, n)
+	}
 	b.rows++
 	st.received++
 	if st.dedup {
@@ -207,4 +212,22 @@ func (st *stream) add(ctx context.Context, line int, data []byte, emittedAt int6
 		return b.send(b.rb.batch())
 	}
 	return nil
+}
+
+// warnTooLong says, once per field and run, that a value of a field was stored as null for its
+// size. The value itself is never printed.
+func (st *stream) warnTooLong(line int, n sizeNote) {
+	if st.warnedLong[n] {
+		return
+	}
+	if st.warnedLong == nil {
+		st.warnedLong = map[sizeNote]bool{}
+	}
+	st.warnedLong[n] = true
+	why := fmt.Sprintf("field %s holds a value longer than max_value_bytes (%d bytes)", n.field, st.run.cfg.MaxValueBytes)
+	if n.row {
+		why = fmt.Sprintf("the record's values are longer than max_row_bytes (%d bytes) together, and field %s holds one of its largest", st.run.cfg.MaxRowBytes, n.field)
+	}
+	st.run.out.Log(airbyte.LogWarn, "stream %s: input line %d: %s; it is stored as null with a NULLED change in _airbyte_meta "+
+		"(so is every later one for this reason, without another warning)", st.desc, line, why)
 }

@@ -77,6 +77,7 @@ func (st *stream) begin(ctx context.Context, line int) error {
 	if err != nil {
 		return fmt.Errorf("table %s: %w", strings.Join(st.ident, "."), err)
 	}
+	rb.maxValue, rb.maxRow = int(st.run.cfg.MaxValueBytes), int(st.run.cfg.MaxRowBytes)
 	wctx, cancel := context.WithCancel(ctx)
 	b := &batch{txn: txn, rb: rb, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
 		cancel: cancel, started: time.Now(), cursorI: -1, line: line}

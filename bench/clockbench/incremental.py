@@ -317,35 +317,44 @@ ITEMS_SCHEMA = {"type": "object", "properties": {"id": {"type": "string"}, "v": 
                                                    "ts": {"type": ["null", "integer"]}}}
 
 
-def _items_catalog(mode: str) -> dict:
-    stream = {"name": "items", "json_schema": ITEMS_SCHEMA, "supported_sync_modes": ["full_refresh", "incremental"],
+def _items_schema(values: int) -> dict:
+    props = dict(ITEMS_SCHEMA["properties"])
+    props.update({f"v{i}": {"type": ["null", "string"]} for i in range(1, values)})
+    return {"type": "object", "properties": props}
+
+
+def _items_catalog(mode: str, values: int = 1) -> dict:
+    stream = {"name": "items", "json_schema": _items_schema(values), "supported_sync_modes": ["full_refresh", "incremental"],
               "source_defined_primary_key": [["id"]]}
     return {"streams": [{"stream": stream, "sync_mode": "incremental", "destination_sync_mode": mode,
                          "primary_key": [["id"]] if mode == "append_dedup" else [], "cursor_field": ["ts"] if mode == "append_dedup" else [],
                          "generation_id": 1, "minimum_generation_id": 0, "sync_id": 1}]}
 
 
-def _items(path: str, n: int, width: int) -> None:
+def _items(path: str, n: int, width: int, values: int = 1) -> None:
     pad = "x" * width
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
+            data = {"id": f"k{i:09d}", "v": pad, "ts": i}
+            data.update({f"v{j}": pad for j in range(1, values)})
             f.write(json.dumps({"type": "RECORD", "record": {"stream": "items", "emitted_at": 1,
-                                                              "data": {"id": f"k{i:09d}", "v": pad, "ts": i}}}, separators=(",", ":")) + "\n")
+                                                              "data": data}}, separators=(",", ":")) + "\n")
         f.write(json.dumps({"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "items"},
                                                                                       "stream_state": {"n": n}}}}) + "\n")
 
 
 def adversarial(r: Runner, cases: tuple) -> dict:
     out = {}
-    for label, n, width, mode in cases:
+    for label, n, width, mode, *more in cases:
+        values = more[0] if more else 1
         d = r.b.rundir("runs", f"adversarial-{label}")
         path = os.path.join(r.b.rundir("inputs"), f"adversarial-{label}.jsonl")
-        _items(path, n, width)
+        _items(path, n, width, values)
         wh = r.fresh(d)
-        log(f"incremental: adversarial input {label}: {n} records of {width} bytes, {mode}")
-        res = r.destination(d, label, wh, _items_catalog(mode), path, {})
+        log(f"incremental: adversarial input {label}: {n} records of {values} × {width} bytes, {mode}")
+        res = r.destination(d, label, wh, _items_catalog(mode, values), path, {})
         res.pop("before", None)
-        res.update({"label": label, "records": n, "width": width, "mode": mode})
+        res.update({"label": label, "records": n, "width": width, "values": values, "mode": mode})
         out[label] = res
         os.remove(path)
         shutil.rmtree(wh, ignore_errors=True)
@@ -445,7 +454,8 @@ def report(rep) -> None:
     arows = []
     for label, s in runs:
         for k, x in (s or {}).get("adversarial", {}).items():
-            arows.append([k, label, f"{fx(x['records'])} × {fx(x['width'])} B", x["mode"], fx(x["exit"]), f"{fx(x['wall_s'], 1)} s",
+            per = f"{x['values']} × " if x.get("values", 1) > 1 else ""
+            arows.append([k, label, f"{fx(x['records'])} × {per}{fx(x['width'])} B", x["mode"], fx(x["exit"]), f"{fx(x['wall_s'], 1)} s",
                           f"{fx(x['peak_rss_mib'])} MiB"])
     if arows:
         rep.p("Adversarial but legal input (issue 14 item 6), one stream, one STATE at the end: the destination's peak RSS "

@@ -22,7 +22,8 @@ class Plan:
     incremental_sizes: tuple = ()  # time entries of the full + incremental dedup series (issue 10)
     history_years: tuple = ()  # years of history at a constant weekly rate (issue 10)
     history_per_week: int = 0
-    adversarial: tuple = ()  # (label, records, bytes of padding, destination mode): issue 14 item 6
+    # (label, records, bytes of padding, destination mode[, padded values per record]): issue 14 item 6
+    adversarial: tuple = ()
 
 
 FULL = Plan(
@@ -41,7 +42,7 @@ FULL = Plan(
     history_years=(1, 2, 4),
     history_per_week=6_400,
     adversarial=(("dedup-1M", 1_000_000, 20, "append_dedup"), ("wide-200k-20KB", 200_000, 20_000, "append"),
-                 ("one-100MB-line", 1, 100_000_000, "append")),
+                 ("one-100MB-line", 1, 100_000_000, "append"), ("six-16MB-values", 1, 16_000_000, "append", 6)),
 )
 
 QUICK = Plan(
@@ -60,7 +61,7 @@ QUICK = Plan(
     history_years=(1, 2),
     history_per_week=300,
     adversarial=(("dedup-100k", 100_000, 20, "append_dedup"), ("wide-10k-20KB", 10_000, 20_000, "append"),
-                 ("one-10MB-line", 1, 10_000_000, "append")),
+                 ("one-10MB-line", 1, 10_000_000, "append"), ("six-3MB-values", 1, 3_000_000, "append", 6)),
 )
 
 # The simulator settings of the rate-limited comparison (issue 7): Clockify's documented 10 requests
