@@ -86,7 +86,9 @@ func Maintain(ctx context.Context, args []string, stdout, stderr io.Writer, docs
 		return 1
 	}
 	red := airbyte.NewRedactor(cfg.Settings.Secrets()...)
-	logf := func(format string, a ...any) { fmt.Fprintln(stderr, red.String("maintain: "+fmt.Sprintf(format, a...))) }
+	logf := func(format string, a ...any) {
+		fmt.Fprintln(stderr, red.String("maintain: "+fmt.Sprintf(format, a...)))
+	}
 	if path, ok := cfg.Settings.SQLitePath(); ok {
 		if _, err := os.Stat(path); err != nil {
 			logf("no catalog at %s (has a sync run with this config?): %v", path, err)
