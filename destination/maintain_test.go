@@ -362,6 +362,7 @@ func TestMaintainCompactionFoldsPositionDeletesIn(t *testing.T) {
 	if got := allRows(h, "entries", "id"); !slices.Equal(got, rowsBefore) {
 		t.Fatalf("rows changed by compaction:\n%v\nwant\n%v", got, rowsBefore)
 	}
+	assertSnowflakeReadable(t, h, "entries") // the compacted files too: v2, Parquet data page v1, zstd
 	if _, withDeletes := partitions(t, h, "entries"); slices.Contains(slices.Collect(maps.Values(withDeletes)), true) {
 		t.Errorf("a data file still has delete files")
 	}
@@ -433,6 +434,71 @@ func TestMaintenanceAfterSync(t *testing.T) {
 		t.Errorf("want the state echoed and a WARN about maintenance:\n%s", joined)
 	}
 	if ids, _ := idCounts(h, "items"); len(ids) != 6 {
+		t.Errorf("rows: %v", ids)
+	}
+}
+
+// Metadata files older than every version the metadata log lists go (the table's
+// delete-after-commit policy wants them gone); the log's files, the current one and a newer one
+// (a commit in flight) stay.
+func TestMaintainRemovesMetadataFilesTrimmedFromTheLog(t *testing.T) {
+	h := newHarness(t)
+	h.cfg["maintenance"] = noMaintenance
+	cc := catalogFor("items", keyedSchema, "append", "", "", 1, 0)
+	h.mustWrite(cc, lines(rec("items", `{"id":0,"v":"x"}`, 1), state("items", 0, 0)))
+	tbl, err := h.catalog().LoadTable(t.Context(), table.Identifier{"clockify", "items"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn := tbl.NewTransaction()
+	if err := txn.SetProperties(map[string]string{"write.metadata.previous-versions-max": "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := txn.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 6; i++ {
+		h.mustWrite(cc, lines(rec("items", fmt.Sprintf(`{"id":%d,"v":"x"}`, i), 1), state("items", i, i)))
+	}
+	tbl = h.table("clockify", "items")
+	loc, _ := catalogs.LocalPath(tbl.Location())
+	meta := filepath.Join(loc, "metadata")
+	planted := filepath.Join(meta, "00000-planted.metadata.json")
+	inFlight := filepath.Join(meta, "99999-in-flight.metadata.json")
+	for _, p := range []string{planted, inFlight} {
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := map[string]bool{fileURI(tbl.MetadataLocation()): true}
+	for e := range tbl.Metadata().PreviousFiles() {
+		keep[fileURI(e.MetadataFile)] = true
+	}
+	if len(keep) != 4 {
+		t.Fatalf("the metadata log lists %d files, want 3 and the current one", len(keep))
+	}
+	r := run(t, h, "items", onlyOptions())
+	if r.OldMetadataFiles == 0 {
+		t.Errorf("no old metadata file removed: %+v", r)
+	}
+	var left []string
+	for f := range onDisk(t, meta) {
+		if strings.HasSuffix(f, ".metadata.json") {
+			left = append(left, f)
+		}
+	}
+	if slices.Contains(left, localURI(planted)) || !slices.Contains(left, localURI(inFlight)) {
+		t.Errorf("planted old file kept or in-flight file removed: %v", left)
+	}
+	for f := range keep {
+		if !slices.Contains(left, f) {
+			t.Errorf("metadata file %s of the log removed", f)
+		}
+	}
+	if len(left) != len(keep)+1 {
+		t.Errorf("%d metadata files left, want the log's %d and the in-flight one: %v", len(left), len(keep), left)
+	}
+	if ids, _ := idCounts(h, "items"); len(ids) != 7 {
 		t.Errorf("rows: %v", ids)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,7 @@ type Report struct {
 	FoldedDeletes    int     `json:"folded_delete_files"`
 	MergedManifests  int     `json:"merged_manifests"`
 	ExpiredSnapshots int     `json:"expired_snapshots"`
+	OldMetadataFiles int     `json:"old_metadata_files"`
 	OrphanFiles      int     `json:"orphan_files"`
 	OrphanBytes      int64   `json:"orphan_bytes"`
 	// Skipped names the steps given up on, with why (a concurrent commit kept winning).
@@ -175,6 +177,8 @@ type Report struct {
 	MetadataLocation string `json:"metadata_location"`
 	// Changed reports whether maintenance committed anything (a REFRESH is due for Snowflake).
 	Changed bool `json:"changed"`
+
+	oldMetadataBytes int64
 }
 
 // Removed describes what maintenance removed, for humans.
@@ -191,6 +195,9 @@ func (r Report) Removed() string {
 	}
 	if r.ExpiredSnapshots > 0 {
 		parts = append(parts, fmt.Sprintf("%d snapshots expired", r.ExpiredSnapshots))
+	}
+	if r.OldMetadataFiles > 0 {
+		parts = append(parts, fmt.Sprintf("%d old metadata.json files", r.OldMetadataFiles))
 	}
 	if r.OrphanFiles > 0 {
 		parts = append(parts, fmt.Sprintf("%d orphan files (%d bytes)", r.OrphanFiles, r.OrphanBytes))
@@ -241,6 +248,9 @@ func Run(ctx context.Context, cat catalog.Catalog, ident table.Identifier, o Opt
 			return rep, fmt.Errorf("table %s: %s: %w", name, s.name, err)
 		}
 	}
+	if err := removeOldMetadata(ctx, tbl, o, &rep); err != nil {
+		return rep, fmt.Errorf("table %s: old metadata removal: %w", name, err)
+	}
 	if err := removeOrphans(ctx, tbl, o, &rep); err != nil {
 		return rep, fmt.Errorf("table %s: orphan removal: %w", name, err)
 	}
@@ -266,8 +276,8 @@ func planned(r Report) Figures {
 	}
 	f.DataFiles -= int64(r.CompactedFiles - r.WrittenFiles)
 	f.DeleteFiles -= int64(r.FoldedDeletes)
-	f.TotalBytes -= r.OrphanBytes
-	f.Files -= int64(r.OrphanFiles)
+	f.TotalBytes -= r.OrphanBytes + r.oldMetadataBytes
+	f.Files -= int64(r.OrphanFiles + r.OldMetadataFiles)
 	return f
 }
 
@@ -476,6 +486,89 @@ func expire(ctx context.Context, tbl *table.Table, o Options, rep *Report) (*tab
 	}
 	rep.ExpiredSnapshots += n
 	return next, nil
+}
+
+// removeOldMetadata deletes the metadata.json files older than every one the metadata log still
+// lists, on tables whose write.metadata.delete-after-commit.enabled says they should be gone: the
+// write path's own clean-up compares each commit with the base it loaded, so a file trimmed from
+// the log by an interleaved commit stays behind. Only older versions go: a commit in flight writes
+// a newer one.
+func removeOldMetadata(ctx context.Context, tbl *table.Table, o Options, rep *Report) error {
+	if !tbl.Properties().GetBool(table.MetadataDeleteAfterCommitEnabledKey, table.MetadataDeleteAfterCommitEnabledDefault) {
+		return nil
+	}
+	oldest, ok := metadataVersion(tbl.MetadataLocation())
+	if !ok {
+		return nil
+	}
+	for e := range tbl.Metadata().PreviousFiles() {
+		v, ok := metadataVersion(e.MetadataFile)
+		if !ok {
+			return nil // a naming this rule does not know: leave the files alone
+		}
+		oldest = min(oldest, v)
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return err
+	}
+	lister, ok := fs.(iceio.ListableIO)
+	if !ok {
+		return nil
+	}
+	dir := strings.TrimSuffix(tbl.MetadataLocation(), path.Base(tbl.MetadataLocation()))
+	var old []string
+	var bytes int64
+	err = lister.WalkDir(strings.TrimSuffix(dir, "/"), func(p string, d iofs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if path.Base(path.Dir(p)) != path.Base(strings.TrimSuffix(dir, "/")) {
+			return nil // only the folder the current metadata is in
+		}
+		if v, ok := metadataVersion(p); ok && v < oldest {
+			old = append(old, p)
+			if info, err := d.Info(); err == nil {
+				bytes += info.Size()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("listing the metadata folder: %w", err)
+	}
+	rep.OldMetadataFiles, rep.oldMetadataBytes = len(old), bytes
+	if o.DryRun {
+		return nil
+	}
+	for _, p := range old {
+		if err := fs.Remove(fullPath(dir, p)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// fullPath gives a listed path the scheme of the metadata folder when the listing dropped it.
+func fullPath(dir, p string) string {
+	if strings.Contains(p, "://") || !strings.Contains(dir, "://") {
+		return p
+	}
+	return dir + path.Base(p)
+}
+
+// metadataVersion is the version number a metadata file name starts with (00042-<uuid>.metadata.json).
+func metadataVersion(loc string) (int, bool) {
+	name := path.Base(loc)
+	if !strings.HasSuffix(name, ".metadata.json") {
+		return 0, false
+	}
+	num, _, ok := strings.Cut(name, "-")
+	if !ok || num == "" {
+		return 0, false
+	}
+	v, err := strconv.Atoi(num)
+	return v, err == nil
 }
 
 // removeOrphans deletes the files under the table's location that no snapshot references and that
