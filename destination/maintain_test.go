@@ -2,6 +2,7 @@ package destination
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/catalogs"
 	"github.com/clockberg/clockberg/destination/maintenance"
 )
@@ -500,5 +502,39 @@ func TestMaintainRemovesMetadataFilesTrimmedFromTheLog(t *testing.T) {
 	}
 	if ids, _ := idCounts(h, "items"); len(ids) != 7 {
 		t.Errorf("rows: %v", ids)
+	}
+}
+
+// The spec describes the maintenance settings the config accepts, and out-of-range ones are config
+// errors that name the setting.
+func TestMaintenanceSettingsInSpecAndConfig(t *testing.T) {
+	spec := New().Spec().ConnectionSpecification
+	good := `{"maintenance":{"enabled":true,"keep_snapshots":3,"keep_history_hours":0,"orphan_min_age_hours":24,"small_file_bytes":1048576,"min_small_files":2,"min_manifests":4,"delete_files_per_file":1}}`
+	if err := airbyte.ValidateConfig(spec, json.RawMessage(good)); err != nil {
+		t.Errorf("spec rejects %s: %v", good, err)
+	}
+	if unknown := airbyte.UnknownFields(spec, json.RawMessage(good)); len(unknown) > 0 {
+		t.Errorf("fields the spec does not know: %v", unknown)
+	}
+	c, err := parseConfig(json.RawMessage(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Maintenance.Options()
+	if o.KeepSnapshots != 3 || o.KeepHistory != 0 || o.OrphanMinAge != 24*time.Hour || o.MinSmallFiles != 2 || o.DeleteFilesPerFile != 1 || !c.Maintenance.On() {
+		t.Errorf("options %+v", o)
+	}
+	d, _ := parseConfig(json.RawMessage(`{}`))
+	if o := d.Maintenance.Options(); !d.Maintenance.On() || o.KeepSnapshots != maintenance.DefaultKeepSnapshots || o.KeepHistory != 120*time.Hour || o.OrphanMinAge != 72*time.Hour {
+		t.Errorf("defaults %+v", o)
+	}
+	for bad, name := range map[string]string{
+		`{"maintenance":{"orphan_min_age_hours":0.5}}`: "orphan_min_age_hours",
+		`{"maintenance":{"keep_snapshots":-1}}`:        "keep_snapshots",
+		`{"maintenance":{"keep_history_hours":-2}}`:    "keep_history_hours",
+	} {
+		if _, err := parseConfig(json.RawMessage(bad)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }

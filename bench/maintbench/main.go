@@ -45,6 +45,7 @@ type measure struct {
 
 type result struct {
 	Syncs       int                `json:"syncs"`
+	OffSyncs    int                `json:"off_syncs"`
 	Every       int                `json:"every"`
 	NewPerSync  int                `json:"new_per_sync"`
 	Lookback    int                `json:"lookback"`
@@ -57,6 +58,7 @@ type result struct {
 func main() {
 	bin := flag.String("bin", "bin", "folder with destination-iceberg")
 	syncs := flag.Int("syncs", 200, "consecutive incremental syncs per mode")
+	offSyncs := flag.Int("off-syncs", 0, "syncs with maintenance off (default: -syncs); its growth is linear, so fewer show it")
 	every := flag.Int("every", 10, "measure after every this many syncs")
 	newPer := flag.Int("new", 50, "new time entries per sync")
 	lookback := flag.Int("lookback", 100, "earlier time entries re-read (edited) per sync")
@@ -71,16 +73,19 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	res := result{Syncs: *syncs, Every: *every, NewPerSync: *newPer, Lookback: *lookback, Tags: 30,
+	if *offSyncs <= 0 {
+		*offSyncs = *syncs
+	}
+	res := result{Syncs: *syncs, OffSyncs: *offSyncs, Every: *every, NewPerSync: *newPer, Lookback: *lookback, Tags: 30,
 		Maintenance: map[string]any{"keep_snapshots": 10, "keep_history_hours": 0},
 		Modes:       map[string][]point{}, Seconds: map[string]float64{}}
 	for _, mode := range []string{"on", "off"} {
-		maint := res.Maintenance
+		maint, n := res.Maintenance, *syncs
 		if mode == "off" {
-			maint = map[string]any{"enabled": false}
+			maint, n = map[string]any{"enabled": false}, *offSyncs
 		}
 		start := time.Now()
-		pts, err := series(context.Background(), filepath.Join(*dir, mode), filepath.Join(*bin, "destination-iceberg"), maint, &res)
+		pts, err := series(context.Background(), filepath.Join(*dir, mode), filepath.Join(*bin, "destination-iceberg"), maint, n, &res)
 		if err != nil {
 			fail(fmt.Errorf("maintenance %s: %w", mode, err))
 		}
@@ -100,7 +105,7 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func series(ctx context.Context, dir, bin string, maint map[string]any, r *result) ([]point, error) {
+func series(ctx context.Context, dir, bin string, maint map[string]any, syncs int, r *result) ([]point, error) {
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -117,7 +122,7 @@ func series(ctx context.Context, dir, bin string, maint map[string]any, r *resul
 		return nil, err
 	}
 	var pts []point
-	for s := 1; s <= r.Syncs; s++ {
+	for s := 1; s <= syncs; s++ {
 		catPath := filepath.Join(dir, "catalog.json")
 		if err := writeJSON(catPath, catalogOf(s)); err != nil {
 			return nil, err
