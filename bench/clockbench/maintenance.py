@@ -40,12 +40,14 @@ def run(bench) -> dict:
     return res
 
 
-def flatness(points: list, table: str, key: str):
-    """The last value over the value at sync 20 (None when either is missing or 0)."""
+def flatness(points: list, table: str, key: str, at_sync: int = 20):
+    """The last value over the value at sync at_sync (1.0 when both are 0; None when missing)."""
     at = {p["sync"]: p["tables"][table][key] for p in points}
-    ref, last = at.get(20), at.get(max(at)) if at else None
-    if not ref or last is None:
+    ref, last = at.get(at_sync), at.get(max(at)) if at else None
+    if ref is None or last is None:
         return None
+    if ref == 0:
+        return 1.0 if last == 0 else float("inf")
     return last / ref
 
 
@@ -60,7 +62,7 @@ def report(r) -> None:
     on, off = modes.get("on", []), modes.get("off", [])
     r.p(f"`{' '.join(sec['argv'])}`: {sec['syncs']} consecutive syncs with maintenance on and "
         f"{sec.get('off_syncs', sec['syncs'])} with it off (its cost grows with every sync, and its growth is plain by then), "
-        "each series into a fresh local warehouse (SQLite catalog). Each sync adds {sec['new_per_sync']} new time entries and re-reads the {sec['lookback']} before them, "
+        f"each series into a fresh local warehouse (SQLite catalog). Each sync adds {sec['new_per_sync']} new time entries and re-reads the {sec['lookback']} before them, "
         f"edited (append_dedup on the month-partitioned table: position deletes), and replaces the {sec['tags']} tags "
         "(overwrite, a new generation). \"on\": automatic maintenance after every sync with "
         f"`{json.dumps(sec['maintenance_on_config'])}` (the defaults otherwise: compact a partition's files below 32 MiB "
@@ -85,17 +87,19 @@ def report(r) -> None:
             if k == "scan_s":
                 continue  # a timing of milliseconds on a shared machine: shown, not judged
             ratio = flatness(on, tbl, k)
-            goals.append([f"{tbl}: {title}, last sync / sync 20, maintenance on", f"≤ {GOAL_RATIO}", fx(ratio, 2),
-                          _mark(ratio is not None and ratio <= GOAL_RATIO)])
-            roff = flatness(off, tbl, k)
-            goals.append([f"{tbl}: {title}, last sync / sync 20, maintenance off (grows)", "—", fx(roff, 2), ""])
-    r.p(table(["goal (issue 11)", "target", "measured", ""], goals), "")
+            goals.append([f"{tbl}: {title}, maintenance on", f"≤ {GOAL_RATIO}", fx(ratio, 2), fx(flatness(on, tbl, k, 50), 2),
+                          fx(flatness(off, tbl, k), 2), _mark(ratio is not None and ratio <= GOAL_RATIO)])
+    r.p(table(["goal (issue 11): last sync / sync 20", "target", "on", "on: last sync / sync 50", "off (for comparison)", ""],
+              [g[:1] + g[1:] for g in goals]), "")
+    r.p("Bytes on storage with maintenance on rise until the metadata log holds its 50 metadata.json versions (the write "
+        "path's `write.metadata.previous-versions-max`; about two commits per sync) and grow slowly afterwards with the "
+        "live rows (every sync adds 50); the column \"last sync / sync 50\" shows the level after that warm-up.\n")
     if r.res.get("plan") == "quick":
         r.p("_Quick plan: 30 syncs only, so \"last sync\" is sync 30; the goal is meant for 200._\n")
-    r.p("Off: the figures grow linearly (snapshots, files and metadata by a constant step per sync); the ratio of the "
-        "off series is its last sync over sync 20.\n")
+    r.p("Off: the figures grow linearly (snapshots, files and metadata by a constant step per sync), bytes on storage "
+        "faster; its ratio is its last sync (100 in the full plan) over sync 20.\n")
     for g in goals:
-        if g[3] == "missed":
+        if g[-1] == "missed":
             r.shortfalls.append(f"maintenance goal missed: {g[0]}: {g[2]} (target {g[1]})")
     plot(r, on, off)
 
