@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -536,5 +537,64 @@ func TestMaintenanceSettingsInSpecAndConfig(t *testing.T) {
 		if _, err := parseConfig(json.RawMessage(bad)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// pyIceberg returns a Python interpreter with PyIceberg (the bench's or the interop suite's
+// virtualenv, or $PYICEBERG_PYTHON), skipping with a message where none is installed.
+func pyIceberg(t *testing.T) string {
+	t.Helper()
+	cands := []string{os.Getenv("PYICEBERG_PYTHON"), "../bench/.venv/bin/python", "../interop/.venv/bin/python"}
+	for _, p := range cands {
+		if p == "" {
+			continue
+		}
+		if err := exec.Command(p, "-c", "import pyiceberg.catalog.sql").Run(); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Python with PyIceberg (bench/.venv, interop/.venv or $PYICEBERG_PYTHON): `make bench` or `make interop-setup` installs one")
+	return ""
+}
+
+// PyIceberg, an independent reader, reads the compacted table (deletes folded in) row for row as
+// iceberg-go does.
+func TestMaintainedTableReadByPyIceberg(t *testing.T) {
+	py := pyIceberg(t)
+	h := newHarness(t)
+	h.cfg["maintenance"] = map[string]any{"min_small_files": 2, "delete_files_per_file": 1}
+	months := []string{"2025-01-05T10:00:00Z", "2025-02-05T10:00:00Z"}
+	var in []string
+	for i := 0; i < 20; i++ {
+		in = append(in, entry(fmt.Sprint("e", i), "v0", months[i%2]))
+	}
+	h.mustWrite(entriesCatalog("append_dedup"), lines(append(in, state("entries", 1, 1))...))
+	h.mustWrite(entriesCatalog("append_dedup"), lines(entry("e1", "v1", months[1]), entry("e2", "v1", months[0]),
+		deletion("e3", months[1]), state("entries", 2, 2)))
+	f, err := maintenance.Measure(t.Context(), h.table("clockify", "entries"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.DeleteFiles != 0 || f.DataFiles != 2 {
+		t.Fatalf("after-sync maintenance did not compact: %+v", f)
+	}
+	script := `import json, sys
+from pyiceberg.catalog.sql import SqlCatalog
+wh = sys.argv[1]
+cat = SqlCatalog("airbyte", uri="sqlite:///" + wh + "/catalog.db", warehouse="file://" + wh)
+rows = cat.load_table(("clockify", "entries")).scan(selected_fields=("id", "v")).to_arrow().to_pylist()
+print(json.dumps(sorted(r["id"] + "|" + r["v"] for r in rows)))`
+	out, err := exec.Command(py, "-c", script, h.dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("PyIceberg: %v\n%s", err, out)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("PyIceberg printed %s: %v", out, err)
+	}
+	want := project(h.rows("clockify", "entries", "id"), "id", "v")
+	slices.Sort(want)
+	if !slices.Equal(got, want) || len(want) != 19 {
+		t.Errorf("PyIceberg reads %v\niceberg-go reads %v", got, want)
 	}
 }
