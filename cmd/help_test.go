@@ -117,7 +117,7 @@ func TestHelpOnEveryBinaryAndCommand(t *testing.T) {
 	anchors := readmeAnchors(t)
 	commands := map[string][]string{
 		"source-clockify":     {"spec", "check", "discover", "read", "configure-catalog"},
-		"destination-iceberg": {"spec", "check", "write", "snowflake", "tables"},
+		"destination-iceberg": {"spec", "check", "write", "snowflake", "tables", "maintain"},
 		"clockify-sim":        nil,
 	}
 	for bin, cmds := range commands {

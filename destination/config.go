@@ -8,6 +8,7 @@ import (
 
 	"github.com/clockberg/clockberg/airbyte"
 	"github.com/clockberg/clockberg/destination/catalogs"
+	"github.com/clockberg/clockberg/destination/maintenance"
 )
 
 // Defaults of the flush and file tuning. A commit is due when a stream's open batch reaches any
@@ -56,6 +57,9 @@ type Config struct {
 	Dedup string `json:"dedup,omitempty"`
 	// Streams holds per-stream settings, keyed by stream name or namespace.name.
 	Streams map[string]StreamConfig `json:"streams,omitempty"`
+	// Maintenance tunes the table maintenance that runs after every sync (and the maintain
+	// command): snapshot expiry, orphan removal, compaction.
+	Maintenance maintenance.Settings `json:"maintenance,omitempty"`
 }
 
 // StreamConfig is the part of the config that applies to one stream.
@@ -139,6 +143,9 @@ func parseConfig(raw json.RawMessage) (*Config, error) {
 	case c.MaxRowBytes > MaxLineBytes:
 		return nil, airbyte.ConfigErrorf("max_row_bytes is %d; it can be at most %d, the longest input line the destination reads", c.MaxRowBytes, MaxLineBytes)
 	}
+	if err := c.Maintenance.Validate(); err != nil {
+		return nil, airbyte.ConfigErrorf("%v", err)
+	}
 	return &c, nil
 }
 
@@ -206,6 +213,28 @@ func specJSON() json.RawMessage {
 				"partitioning": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 				"dedup":        map[string]any{"type": "string", "enum": []string{DedupMergeOnRead, DedupCopyOnWrite}},
 			},
+		},
+	}
+	props["maintenance"] = map[string]any{
+		"type": "object", "title": "Table maintenance", "order": n + 7,
+		"description": "After every sync (once its last state is echoed) and in `destination-iceberg maintain`: compact small data files and fold delete files in, merge small manifests, expire old snapshots, remove orphan files. A failure there is a warning, never a failed sync. Snowflake time travel reaches back only as far as the retention.",
+		"properties": map[string]any{
+			"enabled": map[string]any{"type": "boolean", "title": "Maintain after every sync", "default": true, "order": 0,
+				"description": "false: no automatic maintenance (run `destination-iceberg maintain` yourself)."},
+			"keep_snapshots": map[string]any{"type": "integer", "title": "Snapshots kept per branch", "minimum": 1, "default": maintenance.DefaultKeepSnapshots, "order": 1,
+				"description": "The last this many snapshots of every branch stay, however old."},
+			"keep_history_hours": map[string]any{"type": "number", "title": "History kept (hours)", "minimum": 0, "default": maintenance.DefaultKeepHistoryHours, "order": 2,
+				"description": "Snapshots younger than this stay (time travel and Snowflake tables not refreshed since reach this far back); 0 keeps only keep_snapshots."},
+			"orphan_min_age_hours": map[string]any{"type": "number", "title": "Orphan file minimum age (hours)", "minimum": maintenance.MinOrphanMinAgeHours, "default": maintenance.DefaultOrphanMinAgeHours, "order": 3,
+				"description": "A file under a table's location that no snapshot references is removed only once this old (a running sync's files are unreferenced until it commits)."},
+			"small_file_bytes": map[string]any{"type": "integer", "title": "Small data file size (bytes)", "minimum": 0, "default": maintenance.DefaultSmallFileBytes, "order": 4,
+				"description": "Data files below this size are compacted together, per partition, up to target_file_size_bytes."},
+			"min_small_files": map[string]any{"type": "integer", "title": "Small files before compacting", "minimum": 2, "default": maintenance.DefaultMinSmallFiles, "order": 5,
+				"description": "A partition's small data files are compacted once it has this many."},
+			"min_manifests": map[string]any{"type": "integer", "title": "Manifests before merging", "minimum": 2, "default": maintenance.DefaultMinManifests, "order": 6,
+				"description": "Small data manifests are merged once a table has this many."},
+			"delete_files_per_file": map[string]any{"type": "integer", "title": "Delete files before folding", "minimum": 1, "default": maintenance.DefaultDeleteFilesPerFile, "order": 7,
+				"description": "A data file with this many delete files is rewritten with its deletes applied, whatever its size (1: every file with deletes)."},
 		},
 	}
 	spec := map[string]any{

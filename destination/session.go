@@ -439,6 +439,7 @@ func (s *session) finish(ctx context.Context) error {
 	if err := s.echoIfClean(); err != nil {
 		return err
 	}
+	s.maintainAfterSync(ctx)
 	var touched []*table.Table
 	for _, st := range s.streams {
 		if st.tbl == nil {

@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 
-from . import adversarial, analyze, coldbuild, faults, incremental, peers, procs, report, skew
+from . import adversarial, analyze, coldbuild, faults, incremental, maintenance, peers, procs, report, skew
 from .plan import FULL, LATENCY, LIMIT_RPS, QUICK, Plan
 from .sim import Sim, StatsPoller
 
@@ -341,6 +341,14 @@ class Bench:
 Bench.adversarial_source = adversarial.run
 
 
+def _maintenance(self) -> None:
+    """Issue 11: consecutive syncs with table maintenance on and off (bench/clockbench/maintenance.py)."""
+    self.results["sections"]["maintenance"] = maintenance.run(self)
+
+
+Bench.maintenance = _maintenance
+
+
 def table_rows(warehouse: str, table: str):
     """total-records of the current snapshot, read from the newest metadata JSON of the table."""
     metas = glob.glob(os.path.join(warehouse, "**", table, "metadata", "*.metadata.json"), recursive=True)
@@ -395,7 +403,7 @@ def machine(bench: Bench) -> dict:
 
 
 SECTIONS = ["scaling_source", "destinations", "compare", "raw", "rate_control", "scaling_limited", "skew", "faults", "adversarial_source",
-            "incremental", "cold_build"]
+            "incremental", "maintenance", "cold_build"]
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from . import faults  # noqa: E402
 from . import adversarial  # noqa: E402
 from . import coldbuild  # noqa: E402
 from . import skew  # noqa: E402
+from . import maintenance  # noqa: E402
 from . import incremental  # noqa: E402
 
 LABEL = {
@@ -569,7 +570,7 @@ class Report:
 def write(res: dict, md_path: str, plots: str) -> None:
     r = Report(res, plots, os.path.dirname(os.path.abspath(md_path)))
     body_start = len(r.lines)
-    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, lambda: skew.report(r), r.faults, r.incremental, r.goals,
+    for fn in (r.compare, r.raw, r.destinations, r.rate, r.scaling, lambda: skew.report(r), r.faults, r.incremental, lambda: maintenance.report(r), r.goals,
                lambda: coldbuild.report(r)):
         try:
             fn()

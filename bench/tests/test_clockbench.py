@@ -183,3 +183,32 @@ class Loader(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MaintenanceSection(unittest.TestCase):
+    @staticmethod
+    def _points(growth: float, syncs: int = 200) -> list:
+        figs = lambda s: {"rows": 50 * s, "snapshots": 10 + growth * s, "data_files": 3, "delete_files": 0,  # noqa: E731
+                          "manifests": 4, "metadata_bytes": 25000, "total_bytes": 10**6 + growth * 1000 * s, "scan_s": 0.01}
+        return [{"sync": s, "sync_s": 0.5, "tables": {"time_entries": figs(s), "tags": figs(s)}} for s in [1] + list(range(10, syncs + 1, 10))]
+
+    def test_flat_figures_meet_the_goal_and_growing_ones_miss_it(self):
+        from clockbench import maintenance
+        flat, grows = self._points(0), self._points(1)
+        self.assertEqual(maintenance.flatness(flat, "time_entries", "snapshots"), 1.0)
+        self.assertEqual(maintenance.flatness(flat, "time_entries", "delete_files"), 1.0)  # zero at both ends is flat
+        self.assertAlmostEqual(maintenance.flatness(grows, "time_entries", "snapshots"), 210 / 30)
+        for on, want in ((flat, "met"), (grows, "missed")):
+            res = {"plan": "full", "sections": {"maintenance": {
+                "argv": ["go", "run", "./bench/maintbench"], "syncs": 200, "off_syncs": 100, "new_per_sync": 50,
+                "lookback": 100, "tags": 30, "maintenance_on_config": {}, "seconds": {"on": 1, "off": 1},
+                "modes": {"on": on, "off": self._points(1, 100)}}}}
+            with tempfile.TemporaryDirectory() as d:
+                md = os.path.join(d, "B.md")
+                report.write(res, md, os.path.join(d, "plots"))
+                with open(md, encoding="utf-8") as f:
+                    text = f.read()
+                self.assertIn("| time_entries: snapshots, maintenance on | ≤ 1.5 |", text)
+                row = next(l for l in text.splitlines() if l.startswith("| time_entries: snapshots, maintenance on"))
+                self.assertTrue(row.rstrip().endswith(want + " |"), row)
+                self.assertTrue(os.path.exists(os.path.join(d, "plots", "maintenance.png")))

@@ -1,5 +1,5 @@
 // Command destination-iceberg is the Airbyte destination writing Iceberg tables for Snowflake:
-// spec, check and write, plus helper commands (snowflake, tables). `destination-iceberg help` lists
+// spec, check and write, plus helper commands (snowflake, tables, maintain). `destination-iceberg help` lists
 // them.
 package main
 
@@ -38,6 +38,7 @@ var program = &airbyte.Program{
 	Commands: []airbyte.Command{
 		{Name: "snowflake", Summary: "print the Snowflake statements that make every table queryable", Run: withoutStdin(snowflake.Main)},
 		{Name: "tables", Summary: "print every table's rows, data files and snapshots (--json for scripts)", Run: withoutStdin(tables)},
+		{Name: "maintain", Summary: "expire snapshots, remove orphan files, compact small files and fold deletes in (--dry-run to see first)", Run: withoutStdin(maintain)},
 	},
 }
 
@@ -45,6 +46,10 @@ func withoutStdin(run func(context.Context, []string, io.Writer, io.Writer) int)
 	return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return run(ctx, args, stdout, stderr)
 	}
+}
+
+func maintain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return destination.Maintain(ctx, args, stdout, stderr, docs)
 }
 
 func main() {
