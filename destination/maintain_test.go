@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -596,5 +597,53 @@ print(json.dumps(sorted(r["id"] + "|" + r["v"] for r in rows)))`
 	slices.Sort(want)
 	if !slices.Equal(got, want) || len(want) != 19 {
 		t.Errorf("PyIceberg reads %v\niceberg-go reads %v", got, want)
+	}
+}
+
+// Metadata versions follow the snapshot retention: with two kept and no history, only the two
+// newest metadata.json files stay (and a newer one a commit in flight wrote), even though the
+// metadata log still lists older ones; the table loads and takes the next sync.
+func TestMaintainKeepsTheMetadataVersionsTheRetentionKeeps(t *testing.T) {
+	h := newHarness(t)
+	h.cfg["maintenance"] = noMaintenance
+	cc := catalogFor("items", keyedSchema, "append", "", "", 1, 0)
+	for i := 0; i <= 6; i++ {
+		h.mustWrite(cc, lines(rec("items", fmt.Sprintf(`{"id":%d,"v":"x"}`, i), 1), state("items", i, i)))
+	}
+	tbl := h.table("clockify", "items")
+	loc, _ := catalogs.LocalPath(tbl.Location())
+	meta := filepath.Join(loc, "metadata")
+	inFlight := filepath.Join(meta, "99999-in-flight.metadata.json")
+	if err := os.WriteFile(inFlight, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	versions := func() (names []string) {
+		for f := range onDisk(t, meta) {
+			if strings.HasSuffix(f, ".metadata.json") {
+				names = append(names, path.Base(f))
+			}
+		}
+		slices.Sort(names)
+		return names
+	}
+	before := versions()
+	if len(before) < 6 {
+		t.Fatalf("%d metadata files after 7 syncs: %v", len(before), before)
+	}
+	o := onlyOptions()
+	o.KeepSnapshots, o.KeepHistory = 2, 0
+	r := run(t, h, "items", o)
+	after := versions()
+	// The expiry commit wrote one more version: it and the one before it stay.
+	cur := path.Base(h.table("clockify", "items").MetadataLocation())
+	if len(after) != 3 || after[1] != cur || after[2] != path.Base(inFlight) || !slices.Contains(before, after[0]) {
+		t.Errorf("metadata files left %v, want the previous version, the current %s and the in-flight one", after, cur)
+	}
+	if r.OldMetadataFiles != len(before)-2 {
+		t.Errorf("reported %d old metadata files removed, want %d", r.OldMetadataFiles, len(before)-2)
+	}
+	h.mustWrite(cc, lines(rec("items", `{"id":7,"v":"x"}`, 1), state("items", 7, 7)))
+	if ids, _ := idCounts(h, "items"); len(ids) != 8 {
+		t.Errorf("rows after the next sync: %v", ids)
 	}
 }

@@ -69,8 +69,8 @@ def report(r) -> None:
         "once it has 5, fold a data file's deletes in once it has 5, merge manifests from 10; keep_history_hours 0 "
         "because the whole series lasts minutes, where the default keeps 5 days); \"off\": `{\"enabled\": false}`, the "
         "behaviour before issue 11. Bytes on storage count every file under the table's location (old metadata.json "
-        "versions included: the write path keeps the last 50, so with maintenance the bytes level off once 50 versions "
-        "exist, around sync 25). Orphan removal never fires here (nothing is an hour old). "
+        "versions included: without maintenance the write path keeps the last 50; maintenance keeps the versions its "
+        "snapshot retention keeps, here the newest 10). Orphan removal never fires here (nothing is an hour old). "
         f"Took {fx(sec['seconds'].get('on'))} s (on) and {fx(sec['seconds'].get('off'))} s (off).\n")
     for tbl in ("time_entries", "tags"):
         rows = []

@@ -14,11 +14,13 @@
 package maintenance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	iofs "io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -488,25 +490,41 @@ func expire(ctx context.Context, tbl *table.Table, o Options, rep *Report) (*tab
 	return next, nil
 }
 
-// removeOldMetadata deletes the metadata.json files older than every one the metadata log still
-// lists, on tables whose write.metadata.delete-after-commit.enabled says they should be gone: the
-// write path's own clean-up compares each commit with the base it loaded, so a file trimmed from
-// the log by an interleaved commit stays behind. Only older versions go: a commit in flight writes
-// a newer one.
+// removeOldMetadata deletes the metadata.json files older than every one it keeps, on tables whose
+// write.metadata.delete-after-commit.enabled says they should be gone. It keeps the versions the
+// retention of snapshots keeps: the newest KeepSnapshots and every one younger than KeepHistory
+// (a Snowflake table reads the version of its last REFRESH until the next one). Older ones may
+// still be listed in the metadata log, which only records history; and the write path's own
+// clean-up compares each commit with the base it loaded, so a file trimmed from the log by an
+// interleaved commit stays behind until this step. Only older versions go: a commit in flight
+// writes a newer one.
 func removeOldMetadata(ctx context.Context, tbl *table.Table, o Options, rep *Report) error {
 	if !tbl.Properties().GetBool(table.MetadataDeleteAfterCommitEnabledKey, table.MetadataDeleteAfterCommitEnabledDefault) {
 		return nil
 	}
-	oldest, ok := metadataVersion(tbl.MetadataLocation())
+	type version struct {
+		n  int
+		ms int64
+	}
+	cur, ok := metadataVersion(tbl.MetadataLocation())
 	if !ok {
 		return nil
 	}
+	versions := []version{{cur, tbl.Metadata().LastUpdatedMillis()}}
 	for e := range tbl.Metadata().PreviousFiles() {
 		v, ok := metadataVersion(e.MetadataFile)
 		if !ok {
 			return nil // a naming this rule does not know: leave the files alone
 		}
-		oldest = min(oldest, v)
+		versions = append(versions, version{v, e.TimestampMs})
+	}
+	slices.SortFunc(versions, func(a, b version) int { return cmp.Compare(b.n, a.n) })
+	since := time.Now().Add(-o.KeepHistory).UnixMilli()
+	oldest := cur
+	for i, v := range versions {
+		if i < max(o.KeepSnapshots, 1) || v.ms >= since {
+			oldest = min(oldest, v.n)
+		}
 	}
 	fs, err := tbl.FS(ctx)
 	if err != nil {
