@@ -1,5 +1,6 @@
-"""Part 10: table maintenance (issue 11) on three catalog/storage pairs: SQLite catalog + local
-warehouse, the Apache Iceberg REST fixture (local warehouse) and SQLite catalog + S3 on moto.
+"""Part 10: table maintenance (issue 11) on four catalog/storage pairs: SQLite catalog + local
+warehouse, the Apache Iceberg REST fixture with a local warehouse and with an S3 warehouse on moto,
+and SQLite catalog + S3 on moto.
 
 For each, six syncs with maintenance off pile up files: an append_dedup stream (merge-on-read, so
 every sync after the first adds position delete files) with new keys, updates and
@@ -377,6 +378,20 @@ def run(chk: Checks) -> None:
         variant(chk, "rest: ", base / "rest", cfg, lambda: RestCatalog("rest", uri=uri), Storage())
 
     guarded(chk, "rest: ", rest)
+
+    # The REST fixture whose warehouse is on S3 (moto; the server's own S3FileIO writes metadata).
+    def rest_s3() -> None:
+        uri = shared.service("INTEROP_REST_S3_URI")
+        ep = shared.service("INTEROP_S3_ENDPOINT")
+        client = shared.boto("s3", ep)
+        if "rest-s3" not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+            client.create_bucket(Bucket="rest-s3")  # part 4 creates it when it runs first
+        cfg = {"warehouse": "s3://rest-s3/warehouse", "namespace": "maint_rest_s3",
+               "catalog": {"catalog_type": "rest", "uri": uri}, "storage": shared.s3_storage(ep)}
+        variant(chk, "rest+s3: ", base / "rest-s3", cfg, lambda: RestCatalog("rest_s3", uri=uri, **shared.s3_props(ep)),
+                Storage(client))
+
+    guarded(chk, "rest+s3: ", rest_s3)
 
     # SQLite catalog + S3 on moto.
     def s3() -> None:
