@@ -5,7 +5,7 @@
 # stops the services and ends with the line `N passed, N failed`; exit status 1 if any part failed.
 #
 #   interop/run.sh                 all parts
-#   interop/run.sh p1 p4           only these parts (p0..p9)
+#   interop/run.sh p1 p4           only these parts (p0..p10)
 #   interop/run.sh --self-test     every part breaks its own subject first (a data file removed,
 #                                  a message field's type changed, ...) and must FAIL; a part
 #                                  "passes" the self-test when it detected the sabotage

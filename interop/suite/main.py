@@ -34,6 +34,7 @@ PARTS = [
     ("p7_oddities", "7 odd names and values read back by PyIceberg, DuckDB's Parquet reader and Iceberg Java"),
     ("p8_gcs_azure", "8 GCS (fake-gcs-server) and Azure (Azurite) storage, SAS token"),
     ("p9_spark", "9 Apache Spark 3.5 reads every table (SQLite JDBC catalog, REST fixture), nested-field SQL"),
+    ("p10_maintenance", "10 table maintenance (maintain, then a sync with maintenance on): SQLite + local, REST fixture (local, S3), SQLite + S3 on moto"),
 ]
 
 
