@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/clockberg/clockberg/airbyte"
@@ -69,7 +70,8 @@ func (h *harness) mustWrite(cc, input string) []string {
 	return lines
 }
 
-func (h *harness) table(ns, name string) *table.Table {
+// openCatalog opens the harness's catalog; the caller closes it.
+func (h *harness) openCatalog() catalog.Catalog {
 	h.t.Helper()
 	cfg, err := parseConfig(h.config())
 	if err != nil {
@@ -79,6 +81,12 @@ func (h *harness) table(ns, name string) *table.Table {
 	if err != nil {
 		h.t.Fatalf("opening catalog: %v", err)
 	}
+	return cat
+}
+
+func (h *harness) table(ns, name string) *table.Table {
+	h.t.Helper()
+	cat := h.openCatalog()
 	defer catalogs.Close(cat)
 	tbl, err := cat.LoadTable(context.Background(), table.Identifier{ns, name})
 	if err != nil {

@@ -1,7 +1,6 @@
 package destination
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -36,14 +35,7 @@ func onlyOptions() maintenance.Options {
 
 func (h *harness) catalog() catalog.Catalog {
 	h.t.Helper()
-	cfg, err := parseConfig(h.config())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	cat, err := catalogs.Open(context.Background(), cfg.Settings)
-	if err != nil {
-		h.t.Fatalf("opening catalog: %v", err)
-	}
+	cat := h.openCatalog()
 	h.t.Cleanup(func() { catalogs.Close(cat) })
 	return cat
 }
