@@ -572,3 +572,9 @@ func checkFlagNames(fs *flag.FlagSet, pc protocolCommand, args []string) error {
 	}
 	return nil
 }
+
+// RepeatedFlag is a flag.Value that collects every occurrence of a repeatable flag.
+type RepeatedFlag []string
+
+func (r *RepeatedFlag) String() string     { return strings.Join(*r, ",") }
+func (r *RepeatedFlag) Set(v string) error { *r = append(*r, v); return nil }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -44,18 +43,13 @@ Flags:
 Read more: ` + docs + "\n"
 }
 
-type repeatedFlag []string
-
-func (r *repeatedFlag) String() string     { return strings.Join(*r, ",") }
-func (r *repeatedFlag) Set(v string) error { *r = append(*r, v); return nil }
-
 // Maintain runs the maintain command.
 func Maintain(ctx context.Context, args []string, stdout, stderr io.Writer, docs string) int {
 	fs := flag.NewFlagSet("maintain", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
 		configPath, streams string
-		namespaces          repeatedFlag
+		namespaces          airbyte.RepeatedFlag
 		dryRun, asJSON      bool
 	)
 	fs.StringVar(&configPath, "config", "", "")
@@ -89,13 +83,7 @@ func Maintain(ctx context.Context, args []string, stdout, stderr io.Writer, docs
 	logf := func(format string, a ...any) {
 		fmt.Fprintln(stderr, red.String("maintain: "+fmt.Sprintf(format, a...)))
 	}
-	if path, ok := cfg.Settings.SQLitePath(); ok {
-		if _, err := os.Stat(path); err != nil {
-			logf("no catalog at %s (has a sync run with this config?): %v", path, err)
-			return 1
-		}
-	}
-	cat, err := catalogs.Open(ctx, cfg.Settings)
+	cat, err := catalogs.OpenExisting(ctx, cfg.Settings)
 	if err != nil {
 		logf("opening the catalog (%s): %v", cfg.Settings.Describe(), err)
 		return 1

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -44,18 +43,13 @@ type tableFigures struct {
 	MetadataLocation string `json:"metadata_location"`
 }
 
-type repeated []string
-
-func (r *repeated) String() string     { return strings.Join(*r, ",") }
-func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
-
 // tables runs the `tables` command.
 func tables(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tables", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
 		configPath string
-		namespaces repeated
+		namespaces airbyte.RepeatedFlag
 		asJSON     bool
 	)
 	fs.StringVar(&configPath, "config", "", "")
@@ -92,13 +86,7 @@ func tables(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("config %s: %w", configPath, err))
 	}
-	// Opening a SQLite catalog creates it; a missing file means a wrong config or no sync yet.
-	if path, ok := n.SQLitePath(); ok {
-		if _, err := os.Stat(path); err != nil {
-			return fail(fmt.Errorf("no catalog at %s (has a sync run with this config?): %w", path, err))
-		}
-	}
-	cat, err := catalogs.Open(ctx, n)
+	cat, err := catalogs.OpenExisting(ctx, n)
 	if err != nil {
 		return fail(err)
 	}

@@ -33,6 +33,18 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// OpenExisting opens the catalog a sync made, as Open does, but fails for a SQLite file that does
+// not exist: opening one creates it, and for a command that only reads or tends tables a missing
+// file means a wrong config or no sync yet.
+func OpenExisting(ctx context.Context, s Settings) (catalog.Catalog, error) {
+	if path, ok := s.SQLitePath(); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no catalog at %s (has a sync run with this config?): %w", path, err)
+		}
+	}
+	return Open(ctx, s)
+}
+
 // Open normalizes the settings and opens the catalog they describe. A local warehouse folder
 // (and the SQLite file's folder) is created if missing. Close the result with Close (it holds a
 // database pool for SQL catalogs). Errors say what failed, with secrets masked.

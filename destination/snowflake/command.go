@@ -94,11 +94,6 @@ func SyncMessages(s catalogs.Settings, refs []TableRef, o Options) ([]string, er
 	return msgs, nil
 }
 
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
 const usage = `usage: destination-iceberg snowflake --config <destination config.json> [options]
 
 Prints the Snowflake statements that make every table of the destination's catalog queryable.
@@ -126,7 +121,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		configPath string
-		namespaces multiFlag
+		namespaces airbyte.RepeatedFlag
 		o          Options
 		source     string
 	)
@@ -175,14 +170,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("config %s: %v", configPath, err)
 	}
-	// Opening a SQLite catalog creates it; a missing file means a wrong config or no sync yet.
-	if path, ok := n.SQLitePath(); ok {
-		if _, err := os.Stat(path); err != nil {
-			return fail("no catalog at %s (has a sync run with this config?): %v", path, err)
-		}
-	}
 	fmt.Fprintln(stderr, red.String("snowflake: reading "+n.Describe()))
-	cat, err := catalogs.Open(ctx, n)
+	cat, err := catalogs.OpenExisting(ctx, n)
 	if err != nil {
 		return fail("%v", err)
 	}
