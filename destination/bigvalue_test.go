@@ -33,7 +33,6 @@ func TestValueOverMaxValueBytesIsNulled(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("%d rows, want 3: %v", len(rows), rows)
 	}
-	type change struct{ field, change, reason string }
 	nulled := func(f string) change { return change{f, "NULLED", "DESTINATION_FIELD_SIZE_LIMITATION"} }
 	for _, c := range []struct {
 		id   string
@@ -56,14 +55,7 @@ func TestValueOverMaxValueBytesIsNulled(t *testing.T) {
 				t.Errorf("row %s: column %s = %q, want %q", c.id, col, row[col], v)
 			}
 		}
-		var meta airbyte.RecordMeta
-		if err := json.Unmarshal([]byte(row["_airbyte_meta"]), &meta); err != nil {
-			t.Fatalf("_airbyte_meta %q: %v", row["_airbyte_meta"], err)
-		}
-		var got []change
-		for _, ch := range meta.Changes {
-			got = append(got, change{ch.Field, string(ch.Change), string(ch.Reason)})
-		}
+		got := metaChanges(t, row)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("row %s: changes %v, want %v", c.id, got, c.want)
 		}

@@ -65,7 +65,6 @@ func TestValueChangesAreRecorded(t *testing.T) {
 	h := newHarness(t)
 	cc := catalogFor("v", valuesSchema, "append", "", "", 1, 0)
 	r := func(id int, fields string) string { return rec("v", fmt.Sprintf(`{"id":%d,%s}`, id, fields), 1) }
-	type change struct{ field, change, reason string }
 	cases := []struct {
 		fields string
 		cols   map[string]string // column -> value read back
@@ -114,14 +113,7 @@ func TestValueChangesAreRecorded(t *testing.T) {
 				t.Errorf("%s: column %s = %q, want %q", c.fields, col, row[col], v)
 			}
 		}
-		var meta airbyte.RecordMeta
-		if err := json.Unmarshal([]byte(row["_airbyte_meta"]), &meta); err != nil {
-			t.Fatalf("_airbyte_meta %q: %v", row["_airbyte_meta"], err)
-		}
-		var got []change
-		for _, ch := range meta.Changes {
-			got = append(got, change{ch.Field, string(ch.Change), string(ch.Reason)})
-		}
+		got := metaChanges(t, row)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: changes %v, want %v", c.fields, got, c.want)
 		}
@@ -136,3 +128,20 @@ func TestValueChangesAreRecorded(t *testing.T) {
 		}
 	}
 }
+
+// metaChanges are the changes a read-back row's _airbyte_meta records.
+func metaChanges(t testing.TB, row map[string]string) []change {
+	t.Helper()
+	var meta airbyte.RecordMeta
+	if err := json.Unmarshal([]byte(row["_airbyte_meta"]), &meta); err != nil {
+		t.Fatalf("_airbyte_meta %q: %v", row["_airbyte_meta"], err)
+	}
+	var got []change
+	for _, ch := range meta.Changes {
+		got = append(got, change{ch.Field, string(ch.Change), string(ch.Reason)})
+	}
+	return got
+}
+
+// change is one entry of _airbyte_meta.changes.
+type change struct{ field, change, reason string }
