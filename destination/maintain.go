@@ -114,7 +114,7 @@ func Maintain(ctx context.Context, args []string, stdout, stderr io.Writer, docs
 	o.Log = logf
 	reports, failed := []maintenance.Report{}, 0
 	for _, id := range idents {
-		r, err := maintenance.Run(ctx, cat, id, o)
+		r, _, err := maintenance.Run(ctx, cat, id, o)
 		if err != nil {
 			logf("%v", err)
 			failed++
@@ -221,16 +221,12 @@ func (s *session) maintainAfterSync(ctx context.Context) {
 			continue
 		}
 		name := strings.Join(st.ident, ".")
-		r, err := maintenance.Run(ctx, s.cat, st.ident, o)
+		r, tbl, err := maintenance.Run(ctx, s.cat, st.ident, o)
 		if err != nil {
 			s.out.Log(airbyte.LogWarn, "maintenance of table %s failed (the sync's data is committed; the next sync or `destination-iceberg maintain` tries again): %v", name, err)
 			continue
 		}
-		if r.Changed {
-			if tbl, err := s.cat.LoadTable(ctx, st.ident); err == nil {
-				st.tbl = tbl
-			}
-		}
+		st.tbl = tbl
 		s.out.Log(airbyte.LogInfo, "maintenance of table %s: snapshots %d -> %d, data files %d -> %d, delete files %d -> %d, manifests %d -> %d, metadata %d -> %d bytes, total %d -> %d bytes; %s",
 			name, r.Before.Snapshots, r.After.Snapshots, r.Before.DataFiles, r.After.DataFiles, r.Before.DeleteFiles, r.After.DeleteFiles,
 			r.Before.Manifests, r.After.Manifests, r.Before.MetadataBytes, r.After.MetadataBytes, r.Before.TotalBytes, r.After.TotalBytes, r.Removed())

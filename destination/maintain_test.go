@@ -114,7 +114,7 @@ func allRows(h *harness, name, sortBy string) []string {
 
 func run(t *testing.T, h *harness, name string, o maintenance.Options) maintenance.Report {
 	t.Helper()
-	r, err := maintenance.Run(t.Context(), h.catalog(), table.Identifier{"clockify", name}, o)
+	r, _, err := maintenance.Run(t.Context(), h.catalog(), table.Identifier{"clockify", name}, o)
 	if err != nil {
 		t.Fatalf("maintenance of %s: %v", name, err)
 	}

@@ -223,8 +223,9 @@ const SummaryOperation = "airbyte.maintenance"
 var conflictRetry = retry.Policy{MaxAttempts: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second, MaxElapsed: 30 * time.Second}
 
 // Run maintains one table: compaction, manifest merge, snapshot expiry, orphan removal, in that
-// order (so the files compaction replaced go with the snapshots that expire).
-func Run(ctx context.Context, cat catalog.Catalog, ident table.Identifier, o Options) (Report, error) {
+// order (so the files compaction replaced go with the snapshots that expire). It also returns the
+// table as maintenance left it, so a caller that goes on with it needs no second load.
+func Run(ctx context.Context, cat catalog.Catalog, ident table.Identifier, o Options) (Report, *table.Table, error) {
 	name := strings.Join(ident, ".")
 	rep := Report{Table: name, DryRun: o.DryRun}
 	if o.Log == nil {
@@ -232,10 +233,10 @@ func Run(ctx context.Context, cat catalog.Catalog, ident table.Identifier, o Opt
 	}
 	tbl, err := cat.LoadTable(ctx, ident)
 	if err != nil {
-		return rep, fmt.Errorf("loading table %s: %w", name, err)
+		return rep, nil, fmt.Errorf("loading table %s: %w", name, err)
 	}
 	if rep.Before, err = Measure(ctx, tbl); err != nil {
-		return rep, fmt.Errorf("table %s: %w", name, err)
+		return rep, nil, fmt.Errorf("table %s: %w", name, err)
 	}
 	steps := []struct {
 		name string
@@ -247,22 +248,22 @@ func Run(ctx context.Context, cat catalog.Catalog, ident table.Identifier, o Opt
 	}
 	for _, s := range steps {
 		if tbl, err = step(ctx, cat, ident, tbl, s.name, func(tbl *table.Table) (*table.Table, error) { return s.run(ctx, tbl, o, &rep) }, o, &rep); err != nil {
-			return rep, fmt.Errorf("table %s: %s: %w", name, s.name, err)
+			return rep, nil, fmt.Errorf("table %s: %s: %w", name, s.name, err)
 		}
 	}
 	if err := removeOldMetadata(ctx, tbl, o, &rep); err != nil {
-		return rep, fmt.Errorf("table %s: old metadata removal: %w", name, err)
+		return rep, nil, fmt.Errorf("table %s: old metadata removal: %w", name, err)
 	}
 	if err := removeOrphans(ctx, tbl, o, &rep); err != nil {
-		return rep, fmt.Errorf("table %s: orphan removal: %w", name, err)
+		return rep, nil, fmt.Errorf("table %s: orphan removal: %w", name, err)
 	}
 	if o.DryRun {
 		rep.After = planned(rep)
 	} else if rep.After, err = Measure(ctx, tbl); err != nil {
-		return rep, fmt.Errorf("table %s: %w", name, err)
+		return rep, nil, fmt.Errorf("table %s: %w", name, err)
 	}
 	rep.MetadataLocation = tbl.MetadataLocation()
-	return rep, nil
+	return rep, tbl, nil
 }
 
 // planned estimates the figures after the steps a dry run planned.
